@@ -1,0 +1,3 @@
+from otalign_cli.cli import main
+
+main()

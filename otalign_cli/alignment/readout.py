@@ -1,0 +1,174 @@
+"""Readouts: from a model's outputs and a transcript's tokens to token spans (in frames).
+
+- ``ot_spans``: the plain OTTC readout, token j spans where the cumulative frame mass crosses
+  j/m and (j+1)/m. Ignores the posteriors, so its error accumulates along the file.
+- ``refine_alpha``: test-time refinement, a few gradient steps on alpha that lower this
+  transcript's OT cost, then the plain readout (each step is one O(n + m) plan).
+- ``viterbi_spans``: the best monotone path through the transcript's posteriors (each token at
+  least one frame, optional silence between words). With ``band`` it only searches states near
+  the OT path, which keeps it O(n * band); without, it is the O(n * m) reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from otalign_cli.alignment.ot import monotone_plan, plan_cost
+
+DROP_THRESHOLD = 0.1  # a frame with normalized alpha below 0.1 / n counts as dropped
+TIE_TOL = 1e-9
+
+
+@dataclass
+class Spans:
+    """Token spans in fractional frames: token j covers [onset[j], offset[j])."""
+
+    onset: torch.Tensor  # (m,) float64
+    offset: torch.Tensor  # (m,) float64
+
+
+def dropped_frames(alpha: torch.Tensor, threshold: float = DROP_THRESHOLD) -> torch.Tensor:
+    """Boolean mask of frames whose share of the mass is below ``threshold / n``."""
+    a = alpha.to(torch.float64)
+    return a / a.sum() * a.numel() < threshold
+
+
+def ot_spans(alpha: torch.Tensor, m: int, threshold: float = DROP_THRESHOLD, tol: float = TIE_TOL) -> Spans:
+    """Plain OT readout with sub-frame interpolation; dropped frames get no mass.
+
+    An onset is the first point where the cumulative mass rises above j/m (so an onset never
+    lands inside a dropped gap before it), an offset the first point where it reaches (j+1)/m.
+    """
+    a = alpha.detach().to(torch.float64).clone()
+    drop = dropped_frames(a, threshold)
+    if bool(drop.all()):
+        drop = torch.zeros_like(drop)
+    a[drop] = 0.0
+    a = a / a.sum()
+    cum = torch.cumsum(a, 0)
+    cum = cum / cum[-1]
+    prev = torch.cat([cum.new_zeros(1), cum[:-1]])
+    n = a.numel()
+    b = torch.arange(m + 1, dtype=torch.float64) / m
+
+    def cross(values: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        idx = idx.clamp(max=n - 1)
+        frac = ((values - prev[idx]) / a[idx].clamp(min=1e-300)).clamp(0.0, 1.0)
+        return idx.to(torch.float64) + frac
+
+    onset = cross(b[:-1], torch.searchsorted(cum, b[:-1] + tol, right=True))
+    offset = cross(b[1:], torch.searchsorted(cum, b[1:] - tol, right=False))
+    offset = torch.maximum(offset, onset)
+    return Spans(onset, offset)
+
+
+def refine_alpha(alpha: torch.Tensor, log_probs: torch.Tensor, targets: torch.Tensor,
+                 steps: int = 40, lr: float = 0.1, pull: float = 0.01) -> torch.Tensor:
+    """Alpha moved by Adam on log-alpha to lower the OT cost of this transcript.
+
+    ``pull`` keeps log-alpha near the network's prediction so pauses stay dropped.
+    """
+    n, m = alpha.numel(), targets.numel()
+    theta0 = alpha.detach().to(torch.float64).clamp(min=1e-12).log()
+    theta = theta0.clone().requires_grad_(True)
+    opt = torch.optim.Adam([theta], lr=lr)
+    lp = log_probs.detach()[None]
+    lengths_n, lengths_m = torch.tensor([n]), torch.tensor([m])
+    for _ in range(steps):
+        opt.zero_grad()
+        plan = monotone_plan(theta.exp()[None], lengths_n, lengths_m)
+        loss = plan_cost(plan, lp, targets[None]).sum() * m + pull * ((theta - theta0) ** 2).sum()
+        loss.backward()
+        opt.step()
+    return theta.detach().exp().to(alpha.dtype)
+
+
+def _states(targets: torch.Tensor, word_end: torch.Tensor | None, sil_id: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """HMM states: tokens, with an optional silence state before the first token, after each word
+    and after the last token when ``sil_id`` is given. Returns (ids, optional, token index or -1)."""
+    ids: list[int] = []
+    optional: list[bool] = []
+    token: list[int] = []
+    if sil_id is not None:
+        ids.append(sil_id), optional.append(True), token.append(-1)
+    for j, t in enumerate(targets.tolist()):
+        ids.append(int(t)), optional.append(False), token.append(j)
+        if sil_id is not None and (word_end is None or bool(word_end[j])):
+            ids.append(sil_id), optional.append(True), token.append(-1)
+    return np.array(ids), np.array(optional), np.array(token)
+
+
+def viterbi_spans(log_probs: torch.Tensor, targets: torch.Tensor, word_end: torch.Tensor | None = None,
+                  sil_id: int | None = None, center: torch.Tensor | None = None, band: int | None = None) -> Spans:
+    """Best monotone path of the transcript through per-frame log-posteriors.
+
+    ``center`` (n,) is the token each frame holds on a guide path (the OT plan); with ``band``
+    only ``band`` states around it are searched. Raises ``ValueError`` if there are fewer
+    frames than tokens or the band cannot reach the end.
+    """
+    lp = log_probs.detach().to(torch.float32).cpu().numpy()
+    n = lp.shape[0]
+    ids, optional, token = _states(targets, word_end, sil_id)
+    k_total = len(ids)
+    m = int(targets.numel())
+    if n < m:
+        raise ValueError(f"{n} frames cannot hold {m} tokens")
+    width = k_total if band is None or band >= k_total else band
+    if width < k_total:
+        assert center is not None, "a banded search needs the guide path"
+        state_of_token = np.flatnonzero(token >= 0)
+        mid = state_of_token[center.cpu().numpy().clip(0, m - 1)]
+        lo = np.clip(mid - width // 2, 0, k_total - width)
+        lo[0], lo[-1] = 0, k_total - width  # the path must start and end inside the band
+        lo = np.maximum.accumulate(lo)
+    else:
+        lo = np.zeros(n, dtype=np.int64)
+    neg = np.float32(-1e30)
+    skip_ok = np.concatenate([[False], optional[:-1]])  # s may be entered from s - 2 past an optional s - 1
+    delta = np.full(width, neg, dtype=np.float32)
+    delta[0] = lp[0, ids[0]]
+    if optional[0] and k_total > 1 and width > 1:
+        delta[1] = lp[0, ids[1]]
+    back = np.zeros((n, width), dtype=np.int8)
+    pad = np.full(2, neg, dtype=np.float32)
+    for t in range(1, n):
+        shift = int(lo[t] - lo[t - 1])
+        ext = np.concatenate([pad, delta, np.full(shift, neg, dtype=np.float32)])
+        # ext[i + 2] is state lo[t-1] + i; state s = lo[t] + k sits at ext[k + shift + 2]
+        base = np.arange(width) + shift + 2
+        stay, adv, skip = ext[base], ext[base - 1], ext[base - 2]
+        states = lo[t] + np.arange(width)
+        skip = np.where(skip_ok[states.clip(max=k_total - 1)] & (states >= 2), skip, neg)
+        cand = np.stack([stay, adv, skip])
+        best = cand.argmax(0)
+        delta = cand[best, np.arange(width)] + lp[t, ids[lo[t]:lo[t] + width]]
+        back[t] = best
+    end_states = [k_total - 1] + ([k_total - 2] if optional[-1] and k_total > 1 else [])
+    end_scores = [(delta[s - lo[-1]] if 0 <= s - lo[-1] < width else neg) for s in end_states]
+    s = end_states[int(np.argmax(end_scores))]
+    if max(end_scores) <= neg / 2:
+        raise ValueError("no path reaches the end of the transcript inside the search band")
+    path = np.empty(n, dtype=np.int64)
+    for t in range(n - 1, -1, -1):
+        path[t] = s
+        s -= int(back[t, s - lo[t]])
+    tok_path = token[path]
+    frames = np.arange(n)
+    keep = tok_path >= 0
+    first = np.full(m, n, dtype=np.int64)
+    last = np.full(m, -1, dtype=np.int64)
+    np.minimum.at(first, tok_path[keep], frames[keep])
+    np.maximum.at(last, tok_path[keep], frames[keep])
+    onset, offset = first.astype(np.float64), (last + 1).astype(np.float64)
+    return Spans(torch.from_numpy(onset), torch.from_numpy(offset))
+
+
+def ot_token_of_frame(alpha: torch.Tensor, m: int) -> torch.Tensor:
+    """Token index the plain OT readout gives each frame (the guide for the banded search)."""
+    a = alpha.detach().to(torch.float64)
+    cum = torch.cumsum(a, 0)
+    mid = (cum - a / 2) / cum[-1]
+    return (mid * m).floor().long().clamp(0, m - 1)

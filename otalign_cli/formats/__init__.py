@@ -1,0 +1,1 @@
+"""Output formats: Praat TextGrid, NIST CTM, JSON; all written atomically."""

@@ -1,0 +1,1 @@
+"""English text front-end: normalization, lexicon, G2P, token ids."""

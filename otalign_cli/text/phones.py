@@ -1,0 +1,18 @@
+"""The phone inventory shared by the text front-end, the models and the corpus recipe."""
+
+from __future__ import annotations
+
+# The 39 ARPAbet phones of CMUdict, stress removed.
+PHONES: tuple[str, ...] = (
+    "AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY", "F", "G",
+    "HH", "IH", "IY", "JH", "K", "L", "M", "N", "NG", "OW", "OY", "P", "R", "S", "SH",
+    "T", "TH", "UH", "UW", "V", "W", "Y", "Z", "ZH",
+)
+SILENCE = "sil"
+BLANK = "<b>"
+VOWELS = frozenset({"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"})
+
+
+def strip_stress(phone: str) -> str:
+    """CMUdict writes vowels with a stress digit (AH0); the models use the bare phone."""
+    return phone.rstrip("012").upper()

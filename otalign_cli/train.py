@@ -1,0 +1,234 @@
+"""Training of the OTTC model and its CTC twin on a corpus of audio + transcripts.
+
+Corpus: a folder with ``manifest.jsonl`` (from ``otalign synth``) or audio files with same-stem
+``.txt``/``.lab`` transcripts. Where a same-stem ``.TextGrid`` with a ``phones`` tier exists
+(gold timings), the OTTC model gets a supervised warm start: frame cross-entropy on the token
+head (silence included) and alpha regressed to the oracle alpha, decaying to a small floor while
+the OTTC loss takes over. The CTC twin is trained with plain CTC on the same data.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from otalign_cli.alignment.ot import ottc_loss
+from otalign_cli.audio import load_audio
+from otalign_cli.checkpoint import save_checkpoint
+from otalign_cli.features import log_mel
+from otalign_cli.formats.textgrid import read_textgrid
+from otalign_cli.model import AlignmentModel, ModelConfig
+from otalign_cli.text.phones import BLANK, PHONES, SILENCE
+from otalign_cli.text.pronounce import pronounce_transcript
+
+AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3")
+
+
+def vocab_for(kind: str) -> tuple[str, ...]:
+    return (*PHONES, SILENCE) if kind == "ottc" else (BLANK, *PHONES)
+
+
+@dataclass
+class Example:
+    id: str
+    audio: np.ndarray  # 16 kHz float32
+    phones: list[str]
+    intervals: list[tuple[float, float]] | None  # gold phone times, if known
+    split: str = "train"
+
+
+@dataclass
+class TrainConfig:
+    kind: str = "ottc"
+    steps: int = 2000
+    batch_seconds: float = 100.0
+    lr: float = 2e-3
+    warmup: int = 100
+    weight_decay: float = 0.01
+    clip: float = 5.0
+    supervised_steps: int = 400  # OTTC only: full-weight supervised warm start, then decay
+    supervised_floor: float = 0.1
+    noise_prob: float = 0.5
+    seed: int = 0
+    threads: int = 1
+    extra: dict = field(default_factory=dict)
+
+
+def _transcript_of(audio: Path) -> Path | None:
+    for ext in (".txt", ".lab"):
+        p = audio.with_suffix(ext)
+        if p.is_file():
+            return p
+    return None
+
+
+def load_corpus(root: Path, limit: int | None = None) -> list[Example]:
+    """Examples of a corpus folder; gold phone timings read from same-stem TextGrids."""
+    entries: list[tuple[Path, str]] = []
+    manifest = root / "manifest.jsonl"
+    if manifest.is_file():
+        for line in manifest.read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line)
+            entries.append((root / rec["audio"], rec.get("split", "train")))
+    else:
+        entries = [(p, "train") for p in sorted(root.rglob("*")) if p.suffix.lower() in AUDIO_EXTS]
+    examples = []
+    for path, split in entries[:limit]:
+        tg = path.with_suffix(".TextGrid")
+        if tg.is_file():
+            phones_tier = read_textgrid(tg)["phones"]
+            phones = [lab for _, _, lab in phones_tier]
+            intervals = [(s, e) for s, e, _ in phones_tier]
+        else:
+            transcript = _transcript_of(path)
+            if transcript is None:
+                continue
+            phones = list(pronounce_transcript(transcript.read_text(encoding="utf-8"), str(transcript)).phones)
+            intervals = None
+        examples.append(Example(path.stem, load_audio(path), phones, intervals, split))
+    return examples
+
+
+def oracle_targets(intervals: list[tuple[float, float]], n: int, frame_shift: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Frame labels (token index, or -1 for silence) and the oracle alpha of gold phone times.
+
+    Oracle alpha gives frame i the share of each token's time it overlaps, divided by that token's
+    duration and by m, so every token gets exactly 1/m and silence gets nothing.
+    """
+    m = len(intervals)
+    starts = torch.tensor([s for s, _ in intervals], dtype=torch.float64)
+    ends = torch.tensor([e for _, e in intervals], dtype=torch.float64)
+    f0 = torch.arange(n, dtype=torch.float64)[:, None] * frame_shift
+    overlap = (torch.minimum(f0 + frame_shift, ends[None]) - torch.maximum(f0, starts[None])).clamp(min=0)
+    alpha = (overlap / (ends - starts).clamp(min=1e-6)[None]).sum(1) / m
+    centre = f0[:, 0] + frame_shift / 2
+    inside = (centre[:, None] >= starts[None]) & (centre[:, None] < ends[None])
+    label = torch.where(inside.any(1), inside.float().argmax(1), torch.full((n,), -1))
+    return label, alpha
+
+
+def _augment(audio: np.ndarray, rng: random.Random, noise_prob: float) -> torch.Tensor:
+    x = torch.from_numpy(audio)
+    x = x * 10 ** (rng.uniform(-12, 6) / 20)
+    if rng.random() < noise_prob:
+        snr = rng.uniform(10, 40)
+        power = x.pow(2).mean().clamp(min=1e-10)
+        gen = torch.Generator().manual_seed(rng.randrange(2**31))
+        x = x + torch.randn(x.shape, generator=gen) * (power / 10 ** (snr / 10)).sqrt()
+    return x.clamp(-1, 1)
+
+
+def batches(examples: list[Example], seconds: float, rng: random.Random) -> list[list[Example]]:
+    """Length-sorted buckets of about ``seconds`` of audio each, in random order."""
+    order = sorted(examples, key=lambda e: len(e.audio))
+    out, cur, dur = [], [], 0.0
+    for e in order:
+        cur.append(e)
+        dur += len(e.audio) / 16000
+        if dur >= seconds:
+            out.append(cur)
+            cur, dur = [], 0.0
+    if cur:
+        out.append(cur)
+    rng.shuffle(out)
+    return out
+
+
+def _collate(batch: list[Example], model: AlignmentModel, rng: random.Random | None, noise_prob: float):
+    feats = [log_mel(_augment(e.audio, rng, noise_prob) if rng else torch.from_numpy(e.audio)) for e in batch]
+    lengths = torch.tensor([f.shape[0] for f in feats])
+    x = torch.nn.utils.rnn.pad_sequence(feats, batch_first=True)
+    vocab = {t: i for i, t in enumerate(model.cfg.vocab)}
+    targets = [torch.tensor([vocab[p] for p in e.phones]) for e in batch]
+    t_lengths = torch.tensor([len(t) for t in targets])
+    y = torch.nn.utils.rnn.pad_sequence(targets, batch_first=True)
+    return x, lengths, y, t_lengths
+
+
+def compute_loss(model: AlignmentModel, batch: list[Example], cfg: TrainConfig, step: int,
+                 rng: random.Random | None) -> tuple[torch.Tensor, dict[str, float]]:
+    x, lengths, y, t_lengths = _collate(batch, model, rng, cfg.noise_prob)
+    out = model(x, lengths)
+    lp, n_len = out["log_probs"], out["lengths"]
+    if cfg.kind == "ctc":
+        loss = F.ctc_loss(lp.transpose(0, 1), y, n_len, t_lengths, blank=0, zero_infinity=True, reduction="sum")
+        loss = loss / t_lengths.sum()
+        return loss, {"ctc": float(loss)}
+    ot = ottc_loss(lp, out["alpha"], y, n_len, t_lengths).float()
+    parts = {"ottc": float(ot)}
+    w = cfg.supervised_floor + (1 - cfg.supervised_floor) * max(0.0, 1 - max(0, step - cfg.supervised_steps) / cfg.supervised_steps)
+    if all(e.intervals is not None for e in batch) and w > 0:
+        sil = model.cfg.vocab.index(SILENCE)
+        ce_terms, a_terms = [], []
+        for b, e in enumerate(batch):
+            n = int(n_len[b])
+            label, oracle = oracle_targets(e.intervals, n, model.frame_shift)
+            tok = torch.where(label >= 0, y[b, label.clamp(min=0)], torch.full_like(label, sil))
+            ce_terms.append(F.nll_loss(lp[b, :n], tok, reduction="sum"))
+            alpha = out["alpha"][b, :n]
+            a_terms.append(((alpha / alpha.sum() - oracle.float()) * n).pow(2).sum())
+        frames = n_len.sum()
+        ce, amse = torch.stack(ce_terms).sum() / frames, torch.stack(a_terms).sum() / frames
+        parts.update(ce=float(ce), alpha_mse=float(amse))
+        return ot + w * (ce + amse), parts
+    return ot, parts
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    p = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, p)))
+
+
+def train(examples: list[Example], out: Path, cfg: TrainConfig, name: str,
+          on_step: Callable[[int, dict], None] | None = None, resume: bool = True) -> AlignmentModel:
+    """Train and write ``out`` (checkpoint) and ``out.state`` (optimizer, for resuming)."""
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    rng = random.Random(cfg.seed)
+    model = AlignmentModel(ModelConfig(kind=cfg.kind, vocab=vocab_for(cfg.kind)))
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    state_path = out.with_name(out.name + ".state")
+    step, elapsed = 0, 0.0
+    if resume and state_path.is_file():
+        st = torch.load(state_path, weights_only=False)
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        step, elapsed = st["step"], st["elapsed"]
+        rng.setstate(st["rng"])
+    train_set = [e for e in examples if e.split == "train"]
+    hours = sum(len(e.audio) for e in train_set) / 16000 / 3600
+    t0 = time.time() - elapsed
+    model.train()
+    while step < cfg.steps:
+        for batch in batches(train_set, cfg.batch_seconds, rng):
+            if step >= cfg.steps:
+                break
+            for g in opt.param_groups:
+                g["lr"] = lr_at(step, cfg)
+            loss, parts = compute_loss(model, batch, cfg, step, rng)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+            opt.step()
+            step += 1
+            if on_step:
+                on_step(step, {"loss": float(loss), **parts})
+            if step % 200 == 0 or step == cfg.steps:
+                summary = {"hours": round(hours, 3), "utterances": len(train_set), "steps": step,
+                           "wall_seconds": round(time.time() - t0, 1), "config": cfg.__dict__}
+                save_checkpoint(out, model, name, summary)
+                torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                            "elapsed": time.time() - t0, "rng": rng.getstate()}, state_path)
+    model.eval()
+    return model
