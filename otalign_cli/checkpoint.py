@@ -74,7 +74,9 @@ def load_checkpoint(path: Path, expect_kind: str | None = None,
         raise OtalignError(path, "model weights do not match their SHA-256 (file corrupted or modified)")
     cfg = ModelConfig.from_dict(blob["model"])
     if expect_kind is not None and cfg.kind != expect_kind:
-        raise OtalignError(path, f"expected a {expect_kind.upper()} model, this file holds a {cfg.kind.upper()} model")
+        raise OtalignError(path, f"holds a {cfg.kind.upper()} model, but an {expect_kind.upper()} model is needed here"
+                                 if expect_kind == "ottc" else
+                                 f"holds an {cfg.kind.upper()} model, but a {expect_kind.upper()} model is needed here")
     model = AlignmentModel(cfg)
     try:
         model.load_state_dict(state)

@@ -162,9 +162,9 @@ def compute_loss(model: AlignmentModel, batch: list[Example], cfg: TrainConfig, 
     if cfg.kind == "ctc":
         loss = F.ctc_loss(lp.transpose(0, 1), y, n_len, t_lengths, blank=0, zero_infinity=True, reduction="sum")
         loss = loss / t_lengths.sum()
-        return loss, {"ctc": float(loss)}
+        return loss, {"ctc": float(loss.detach())}
     ot = ottc_loss(lp, out["alpha"], y, n_len, t_lengths).float()
-    parts = {"ottc": float(ot)}
+    parts = {"ottc": float(ot.detach())}
     w = cfg.supervised_floor + (1 - cfg.supervised_floor) * max(0.0, 1 - max(0, step - cfg.supervised_steps) / cfg.supervised_steps)
     if all(e.intervals is not None for e in batch) and w > 0:
         sil = model.cfg.vocab.index(SILENCE)
@@ -178,7 +178,7 @@ def compute_loss(model: AlignmentModel, batch: list[Example], cfg: TrainConfig, 
             a_terms.append(((alpha / alpha.sum() - oracle.float()) * n).pow(2).sum())
         frames = n_len.sum()
         ce, amse = torch.stack(ce_terms).sum() / frames, torch.stack(a_terms).sum() / frames
-        parts.update(ce=float(ce), alpha_mse=float(amse))
+        parts.update(ce=float(ce.detach()), alpha_mse=float(amse.detach()))
         return ot + w * (ce + amse), parts
     return ot, parts
 

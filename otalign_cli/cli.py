@@ -1,0 +1,222 @@
+"""The ``otalign`` command line (Typer + rich)."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from otalign_cli import __version__
+from otalign_cli.errors import OtalignError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="otalign: forced alignment of speech with optimal transport (OTTC), compared with CTC.")
+out_console = Console()
+err_console = Console(stderr=True)
+
+
+class Format(str, Enum):
+    textgrid = "textgrid"
+    ctm = "ctm"
+    json = "json"
+
+
+class Readout(str, Enum):
+    banded = "banded"
+    refine = "refine"
+    plain = "plain"
+    viterbi = "viterbi"
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+def fail(message: str, code: int = 1) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out_console.print(f"otalign {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """Forced alignment of speech with optimal transport."""
+
+
+def _fmt_ms(v: float | None) -> str:
+    return "-" if v is None else f"{v:+.1f}"
+
+
+def report_table(res) -> Table:
+    s = res.stats
+    t = Table(title=f"{res.audio.name}  ({res.duration:.2f} s, readout: {res.readout})", show_header=True)
+    t.add_column("measure")
+    t.add_column("value", justify="right")
+    t.add_row("words aligned", str(len(res.ot.words)))
+    t.add_row("phones aligned", str(len(res.ot.phones)))
+    if s.get("oov"):
+        t.add_row("words pronounced by G2P", ", ".join(s["oov"]))
+    if res.ctc is not None:
+        d = s.get("label_delay", {})
+        t.add_row("label delay CTC - OT, mean (ms)", _fmt_ms(d.get("mean_ms")))
+        t.add_row("label delay CTC - OT, median (ms)", _fmt_ms(d.get("median_ms")))
+        t.add_row("label delay CTC - OT, p90 (ms)", _fmt_ms(d.get("p90_ms")))
+        t.add_row("CTC peaky (% frames on blank)", f"{s['ctc_peaky_pct']:.1f}")
+    elif "ctc_skipped" in s:
+        t.add_row("CTC comparison", s["ctc_skipped"])
+    t.add_row("OT dropped (% frames)", f"{s['dropped_pct']:.1f}")
+    t.add_row("speed (x real time)", f"{s['real_time_factor']:.0f}")
+    return t
+
+
+@app.command()
+def align(
+    audio: Annotated[Path, typer.Argument(help="Recording: wav, flac, ogg or mp3, any sample rate.")],
+    transcript: Annotated[Path, typer.Argument(help="UTF-8 text file with what is said.")],
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Output path; each format swaps in its own extension. Default: next to the audio.")] = None,
+    fmt: Annotated[list[Format], typer.Option("--format", "-f", help="Output format; repeat for several.")] = [Format.textgrid],  # noqa: B006
+    model: Annotated[Optional[Path], typer.Option("--model", help="OTTC checkpoint (default: bundled English model).")] = None,
+    ctc_model: Annotated[Optional[Path], typer.Option("--ctc-model", help="CTC twin checkpoint for the comparison.")] = None,
+    ctc: Annotated[bool, typer.Option("--ctc/--no-ctc", help="Also align with the CTC twin and report the label delay.")] = True,
+    readout: Annotated[Readout, typer.Option("--readout", help="How OT times are read out (see README).")] = Readout.banded,
+    device: Annotated[Device, typer.Option("--device", help="Where the models run.")] = Device.auto,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing output files.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the report table.")] = False,
+) -> None:
+    """Align one recording with its transcript; write TextGrid / CTM / JSON and report the label delay."""
+    from otalign_cli.formats import output_paths
+    from otalign_cli.formats.write import write_outputs
+    from otalign_cli.models import load_pair, model_summary, resolve_device
+    from otalign_cli.pipeline import align_file
+
+    formats = list(dict.fromkeys(f.value for f in fmt))
+    base = output if output is not None else audio
+    targets = [p for f in formats for p in output_paths(base, f)]
+    if audio.resolve() in {p.resolve() for p in targets}:
+        fail(f"{output}: output path would overwrite the input audio")
+    existing = [p for p in targets if p.exists()]
+    if existing and not overwrite:
+        fail(f"{existing[0]}: output exists (use --overwrite to replace it)")
+    try:
+        dev = resolve_device(device.value)
+        ottc, meta, ctc_net, cmeta = load_pair(model, ctc_model, ctc, dev)
+        res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value, device=dev)
+        written = write_outputs(base, formats, res, {"ottc": model_summary(meta), "ctc": model_summary(cmeta)})
+    except OtalignError as err:
+        fail(str(err))
+    except ValueError as err:
+        fail(f"{audio}: {err}")
+    if not quiet:
+        out_console.print(report_table(res))
+    for p in written:
+        out_console.print(f"wrote {p}", highlight=False)
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Argument(help="Folder for the corpus (created).")],
+    hours: Annotated[float, typer.Option("--hours", help="About how many hours of speech.")] = 1.0,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel festival processes.")] = 2,
+    voice: Annotated[Optional[list[str]], typer.Option("--voice", help="festival voice: kal, ked (repeatable).")] = None,
+) -> None:
+    """Synthesize a training corpus with exact phone timings (festival kal/ked voices)."""
+    from rich.progress import Progress
+
+    from otalign_cli.synth.corpus import build_corpus, plan_jobs
+    from otalign_cli.synth.festival import VOICES
+
+    voices = tuple(voice or VOICES)
+    try:
+        plan_jobs(["probe"], 1, seed, voices)
+    except ValueError as err:
+        fail(str(err), code=2)
+    if (out / "manifest.jsonl").exists():
+        fail(f"{out}: already holds a corpus (manifest.jsonl); choose another folder")
+    n = max(1, int(hours * 3600 / 3.5))
+    with Progress(console=err_console) as progress:
+        task = progress.add_task("synthesizing", total=n)
+        utts = build_corpus(out, hours, seed=seed, jobs=jobs, voices=voices,
+                            progress=lambda k: progress.advance(task, k))
+    total = sum(u.duration for u in utts) / 3600
+    out_console.print(f"{len(utts)} utterances, {total:.2f} h, manifest {out / 'manifest.jsonl'}", highlight=False)
+
+
+@app.command()
+def train(
+    corpus: Annotated[Path, typer.Argument(help="Corpus folder (manifest.jsonl, or audio + .txt/.lab).")],
+    out: Annotated[Path, typer.Argument(help="Checkpoint to write (.pt).")],
+    kind: Annotated[str, typer.Option("--kind", help="ottc or ctc.")] = "ottc",
+    steps: Annotated[int, typer.Option("--steps")] = 1100,
+    batch_seconds: Annotated[float, typer.Option("--batch-seconds", help="Audio seconds per batch.")] = 60.0,
+    lr: Annotated[float, typer.Option("--lr")] = 2e-3,
+    supervised_steps: Annotated[int, typer.Option("--supervised-steps", help="OTTC warm start length (needs gold TextGrids).")] = 300,
+    threads: Annotated[int, typer.Option("--threads")] = 1,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    name: Annotated[Optional[str], typer.Option("--name", help="Model name stored in the checkpoint.")] = None,
+) -> None:
+    """Train an OTTC model or its CTC twin; resumes from OUT.state if present."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from otalign_cli.train import TrainConfig, load_corpus
+    from otalign_cli.train import train as run_training
+
+    if kind not in ("ottc", "ctc"):
+        fail(f"--kind must be ottc or ctc, not {kind!r}", code=2)
+    try:
+        examples = load_corpus(corpus)
+    except OtalignError as err:
+        fail(str(err))
+    if not examples:
+        fail(f"{corpus}: no audio with transcripts found")
+    cfg = TrainConfig(kind=kind, steps=steps, batch_seconds=batch_seconds, lr=lr,
+                      supervised_steps=supervised_steps, threads=threads, seed=seed)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeRemainingColumn(), TextColumn("{task.fields[loss]}"), console=err_console) as progress:
+        task = progress.add_task(f"training {kind}", total=steps, loss="")
+        run_training(examples, out, cfg, name or out.stem,
+                     on_step=lambda s, p: progress.update(task, completed=s, loss=f"loss {p['loss']:.3f}"))
+    out_console.print(f"wrote {out}", highlight=False)
+
+
+@app.command("models")
+def list_models() -> None:
+    """List the bundled models with their metadata."""
+    from otalign_cli.checkpoint import load_checkpoint
+    from otalign_cli.models import models_dir
+
+    table = Table(title=f"models in {models_dir()}")
+    for col in ("file", "kind", "name", "tokens", "frame (ms)", "trained on (h)", "steps", "sha256"):
+        table.add_column(col)
+    for path in sorted(models_dir().glob("*.pt")):
+        try:
+            _, meta = load_checkpoint(path)
+        except OtalignError as err:
+            table.add_row(path.name, "[red]unreadable[/]", err.message, "", "", "", "", "")
+            continue
+        tr = meta.get("training", {})
+        table.add_row(path.name, meta["model"]["kind"], meta["name"], str(len(meta["model"]["vocab"])),
+                      f"{meta['frame_shift'] * 1000:.0f}", str(tr.get("hours", "?")), str(tr.get("steps", "?")),
+                      meta["weights_sha256"][:12])
+    out_console.print(table)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,17 @@
+"""NIST CTM: one line per token, ``<file> <channel> <start> <duration> <token>``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from otalign_cli.formats.atomic import write_text_atomic
+from otalign_cli.pipeline import Segment
+
+
+def ctm_lines(file_id: str, segments: list[Segment], channel: str = "1") -> str:
+    return "".join(f"{file_id} {channel} {s.start:.3f} {s.end - s.start:.3f} {s.label.replace(' ', '_')}\n"
+                   for s in segments)
+
+
+def write_ctm(path: Path, file_id: str, segments: list[Segment]) -> None:
+    write_text_atomic(path, ctm_lines(file_id, segments))

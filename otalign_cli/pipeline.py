@@ -1,0 +1,145 @@
+"""Align one recording: audio + transcript -> word and phone times (OT), and the CTC comparison."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from otalign_cli.alignment.ctc import MAX_CELLS, ctc_spans, cuts_from_guide, min_frames
+from otalign_cli.alignment.readout import Spans, dropped_frames, ot_spans, ot_token_of_frame, refine_alpha, viterbi_spans
+from otalign_cli.audio import SAMPLE_RATE, load_audio
+from otalign_cli.errors import OtalignError
+from otalign_cli.features import log_mel
+from otalign_cli.model import AlignmentModel
+from otalign_cli.text.phones import SILENCE
+from otalign_cli.text.pronounce import Pronunciation, pronounce_transcript
+
+READOUTS = ("banded", "refine", "plain", "viterbi")
+DEFAULT_READOUT = "banded"
+BAND = 64  # states searched around the OT path: about +-1.5 s of speech
+
+
+@dataclass
+class Segment:
+    label: str
+    start: float
+    end: float
+
+
+@dataclass
+class Alignment:
+    """Word segments (written form) and phone segments, with ``phone_word[k]`` the word of phone k."""
+
+    words: list[Segment]
+    phones: list[Segment]
+    phone_word: list[int]
+
+
+@dataclass
+class FileResult:
+    audio: Path
+    transcript: Path
+    duration: float
+    readout: str
+    ot: Alignment
+    ctc: Alignment | None
+    stats: dict = field(default_factory=dict)
+
+
+def delay_summary(ctc_onsets: torch.Tensor, ot_onsets: torch.Tensor) -> dict[str, float]:
+    """Label delay CTC - OT per token in ms: mean, median and 90th percentile (positive = CTC later)."""
+    d = (ctc_onsets - ot_onsets) * 1000.0
+    d = d[torch.isfinite(d)]
+    if d.numel() == 0:
+        return {}
+    return {"mean_ms": float(d.mean()), "median_ms": float(d.median()),
+            "p90_ms": float(torch.quantile(d.to(torch.float64), 0.9))}
+
+
+def _to_alignment(spans: Spans, pron: Pronunciation, frame_shift: float, duration: float) -> Alignment:
+    on = (spans.onset * frame_shift).clamp(0, duration).tolist()
+    off = (spans.offset * frame_shift).clamp(0, duration).tolist()
+    phones = [Segment(p, a, b) for p, a, b in zip(pron.phones, on, off)]
+    words: list[Segment] = []
+    for w_idx, word in enumerate(pron.words):
+        ks = [k for k, w in enumerate(pron.word_of_phone) if w == w_idx]
+        words.append(Segment(word.written, on[ks[0]], off[ks[-1]]))
+    return Alignment(words, phones, list(pron.word_of_phone))
+
+
+def ot_readout(out: dict, targets: torch.Tensor, pron: Pronunciation, readout: str,
+               vocab: tuple[str, ...]) -> Spans:
+    """Token spans in frames from the OTTC model's outputs with the chosen readout."""
+    alpha, lp = out["alpha"][0], out["log_probs"][0]
+    m = targets.numel()
+    if readout == "plain":
+        return ot_spans(alpha, m)
+    if readout == "refine":
+        return ot_spans(refine_alpha(alpha, lp, targets), m)
+    word_end = torch.tensor([k + 1 == m or pron.word_of_phone[k + 1] != pron.word_of_phone[k] for k in range(m)])
+    sil = vocab.index(SILENCE) if SILENCE in vocab else None
+    if readout == "viterbi":
+        return viterbi_spans(lp, targets, word_end, sil)
+    if readout == "banded":
+        return viterbi_spans(lp, targets, word_end, sil, center=ot_token_of_frame(alpha, m), band=BAND)
+    raise ValueError(f"unknown readout {readout!r}; choose from {', '.join(READOUTS)}")
+
+
+@torch.no_grad()
+def _forward(model: AlignmentModel, feats: torch.Tensor, device: str) -> dict:
+    x = feats[None].to(device)
+    out = model(x, torch.tensor([feats.shape[0]], device=device))
+    return {k: v.cpu() for k, v in out.items()}
+
+
+def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, ctc_model: AlignmentModel | None,
+               readout: str = DEFAULT_READOUT, device: str = "cpu") -> FileResult:
+    """Align one file; raises ``OtalignError`` naming the file for any bad input."""
+    t0 = time.perf_counter()
+    if not transcript_path.is_file():
+        raise OtalignError(transcript_path, "transcript file not found")
+    try:
+        text = transcript_path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise OtalignError(transcript_path, "transcript is not UTF-8 text") from None
+    pron = pronounce_transcript(text, str(transcript_path))
+    samples = load_audio(audio_path)
+    duration = len(samples) / SAMPLE_RATE
+    feats = log_mel(torch.from_numpy(samples))
+    out = _forward(model, feats, device)
+    n, m = out["log_probs"].shape[1], len(pron.phones)
+    if n < m:
+        raise OtalignError(audio_path, f"audio too short: {duration:.2f} s ({n} frames) cannot hold the "
+                                       f"transcript's {m} phones")
+    vocab = {t: i for i, t in enumerate(model.cfg.vocab)}
+    targets = torch.tensor([vocab[p] for p in pron.phones])
+    spans = ot_readout(out, targets, pron, readout, model.cfg.vocab)
+    ot = _to_alignment(spans, pron, model.frame_shift, duration)
+    stats: dict = {"dropped_pct": float(dropped_frames(out["alpha"][0]).double().mean() * 100),
+                   "phones": m, "words": len(pron.words), "oov": list(pron.oov)}
+    ctc = None
+    if ctc_model is not None:
+        cout = _forward(ctc_model, feats, device)
+        cvocab = {t: i for i, t in enumerate(ctc_model.cfg.vocab)}
+        ctargets = torch.tensor([cvocab[p] for p in pron.phones])
+        cn = cout["log_probs"].shape[1]
+        if cn < min_frames(ctargets):
+            stats["ctc_skipped"] = "audio too short for the CTC alignment"
+        else:
+            cuts = None
+            if cn * (2 * m + 1) > MAX_CELLS:
+                first = [pron.word_of_phone.index(w) for w in range(len(pron.words))]
+                fs = ctc_model.frame_shift
+                cuts = cuts_from_guide([w.start / fs for w in ot.words], [w.end / fs for w in ot.words], first, cn, m)
+            cspans, peaky = ctc_spans(cout["log_probs"][0], ctargets, blank=0, cuts=cuts)
+            ctc = _to_alignment(cspans, pron, ctc_model.frame_shift, duration)
+            stats["ctc_peaky_pct"] = peaky
+            stats["label_delay"] = delay_summary(
+                torch.tensor([p.start for p in ctc.phones]), torch.tensor([p.start for p in ot.phones]))
+    wall = time.perf_counter() - t0
+    stats["seconds"] = wall
+    stats["real_time_factor"] = duration / wall if wall > 0 else float("inf")
+    return FileResult(audio_path, transcript_path, duration, readout, ot, ctc, stats)

@@ -1,0 +1,100 @@
+"""``otalign align`` end to end on the shipped example with the bundled models."""
+
+import json
+
+import parselmouth
+import pytest
+from praatio import textgrid as ptg
+
+from conftest import EXAMPLE_TXT, run_cli
+from otalign_cli.text.normalize import normalize_transcript
+
+
+@pytest.fixture(scope="module")
+def aligned(tmp_path_factory):
+    import shutil
+
+    from conftest import EXAMPLE_WAV
+
+    d = tmp_path_factory.mktemp("align")
+    wav, txt = d / "dashwood.wav", d / "dashwood.txt"
+    shutil.copy(EXAMPLE_WAV, wav)
+    shutil.copy(EXAMPLE_TXT, txt)
+    proc = run_cli("align", wav, txt, "--format", "textgrid", "--format", "ctm", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    return d, proc
+
+
+def test_report_table_printed(aligned):
+    _, proc = aligned
+    for row in ("words aligned", "label delay CTC - OT, mean (ms)", "CTC peaky", "OT dropped", "x real time"):
+        assert row in proc.stdout
+
+
+def test_textgrid_opens_in_praat_and_praatio(aligned):
+    d, _ = aligned
+    path = d / "dashwood.TextGrid"
+    tg = parselmouth.read(str(path))  # Praat itself parses the file
+    assert parselmouth.praat.call(tg, "Get number of tiers") == 4
+    assert parselmouth.praat.call(tg, "Get tier name...", 3) == "ctc-words"
+    pt = ptg.openTextgrid(str(path), includeEmptyIntervals=False)
+    assert pt.tierNames == ("words", "phones", "ctc-words", "ctc-phones")
+    expected = [w.written for w in normalize_transcript(EXAMPLE_TXT.read_text())]
+    for tier in ("words", "ctc-words"):
+        entries = pt.getTier(tier).entries
+        assert [e.label for e in entries] == expected  # every written word, in order
+        times = [t for e in entries for t in (e.start, e.end)]
+        assert times == sorted(times) and times[0] >= 0 and times[-1] <= pt.maxTimestamp + 1e-9
+    phones = pt.getTier("phones").entries
+    words = pt.getTier("words").entries
+    assert phones[0].start == pytest.approx(words[0].start) and phones[-1].end == pytest.approx(words[-1].end)
+
+
+def test_ctm_word_and_phone_lines(aligned):
+    d, _ = aligned
+    words = [line.split() for line in (d / "dashwood.ctm").read_text().splitlines()]
+    phones = [line.split() for line in (d / "dashwood.phones.ctm").read_text().splitlines()]
+    assert [w[4] for w in words] == [w.written for w in normalize_transcript(EXAMPLE_TXT.read_text())]
+    for rows in (words, phones):
+        assert all(r[0] == "dashwood" and r[1] == "1" and len(r) == 5 for r in rows)
+        starts = [float(r[2]) for r in rows]
+        assert starts == sorted(starts) and all(float(r[3]) >= 0 for r in rows)
+    assert phones[0][4] == "AE"  # "And"
+
+
+def test_json_fields(aligned):
+    d, _ = aligned
+    data = json.loads((d / "dashwood.json").read_text())
+    assert data["readout"] == "banded" and data["model"]["kind"] == "ottc" and len(data["model"]["sha256"]) == 64
+    assert data["words"][1]["word"] == "Mr" and [p["phone"] for p in data["words"][1]["phones"]] == ["M", "IH", "S", "T", "ER"]
+    for w in data["words"]:
+        assert w["start"] <= w["end"] and w["phones"][0]["start"] == w["start"] and w["phones"][-1]["end"] == w["end"]
+    assert set(data["label_delay"]) == {"mean_ms", "median_ms", "p90_ms"}
+    assert len(data["ctc"]["words"]) == len(data["words"])
+    assert 0 <= data["stats"]["ctc_peaky_pct"] <= 100 and data["duration"] == pytest.approx(7.1)
+
+
+@pytest.mark.parametrize("readout", ["plain", "refine", "viterbi"])
+def test_other_readouts(example, readout):
+    wav, txt = example
+    proc = run_cli("align", wav, txt, "--readout", readout, "--no-ctc", "-f", "json", "-o", wav.parent / "r.json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((wav.parent / "r.json").read_text())
+    assert data["readout"] == readout and "ctc" not in data
+    assert len(data["words"]) == 21
+
+
+def test_resampled_stereo_flac_input(example, tmp_path):
+    import numpy as np
+    import soundfile as sf
+    import soxr
+
+    wav, txt = example
+    audio, sr = sf.read(wav)
+    stereo = np.stack([soxr.resample(audio, sr, 44100)] * 2, axis=1)
+    flac = tmp_path / "stereo.flac"
+    sf.write(flac, stereo, 44100)
+    proc = run_cli("align", flac, txt, "-f", "json", "--no-ctc")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "stereo.json").read_text())
+    assert data["duration"] == pytest.approx(7.1, abs=1e-3) and len(data["words"]) == 21

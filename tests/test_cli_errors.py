@@ -1,0 +1,96 @@
+"""Every bad input: non-zero exit, one line naming the file and the cause, no traceback, no output."""
+
+import shutil
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from conftest import MODELS, run_cli
+
+
+def assert_clean_failure(proc, must_name, cause, folder):
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert str(must_name) in lines[0] and cause in lines[0], lines[0]
+    assert not list(folder.glob("*.TextGrid")) and not list(folder.glob(".*.tmp"))
+
+
+def test_missing_audio(example):
+    wav, txt = example
+    wav.unlink()
+    assert_clean_failure(run_cli("align", wav, txt), wav, "not found", wav.parent)
+
+
+def test_not_audio_bytes(example):
+    wav, txt = example
+    wav.write_bytes(b"this is not a wav file at all" * 20)
+    assert_clean_failure(run_cli("align", wav, txt), wav, "cannot read audio", wav.parent)
+
+
+def test_empty_audio(example):
+    wav, txt = example
+    sf.write(wav, np.zeros(0, dtype=np.float32), 16000)
+    assert_clean_failure(run_cli("align", wav, txt), wav, "empty", wav.parent)
+
+
+def test_silent_audio(example):
+    wav, txt = example
+    sf.write(wav, np.zeros(32000, dtype=np.float32), 16000)
+    assert_clean_failure(run_cli("align", wav, txt), wav, "silent", wav.parent)
+
+
+def test_audio_too_short_for_transcript(example):
+    wav, txt = example
+    audio, sr = sf.read(wav)
+    sf.write(wav, audio[: sr // 4], sr)
+    assert_clean_failure(run_cli("align", wav, txt), wav, "too short", wav.parent)
+
+
+def test_empty_and_missing_transcript(example):
+    wav, txt = example
+    txt.write_text("  ?! \n")
+    assert_clean_failure(run_cli("align", wav, txt), txt, "transcript is empty", wav.parent)
+    txt.unlink()
+    assert_clean_failure(run_cli("align", wav, txt), txt, "not found", wav.parent)
+
+
+def test_unpronounceable_word(example):
+    wav, txt = example
+    txt.write_text("and mister \u0434\u0436\u043e\u043d dashwood")
+    assert_clean_failure(run_cli("align", wav, txt), txt, "cannot pronounce", wav.parent)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "tampered", "wrong-kind"])
+def test_bad_model_file(example, tmp_path, damage):
+    wav, txt = example
+    bad = tmp_path / "model.pt"
+    if damage == "garbage":
+        bad.write_bytes(b"\x00\x01garbage" * 100)
+        cause = "not a readable otalign model"
+    elif damage == "truncated":
+        data = (MODELS / "en-ottc.pt").read_bytes()
+        bad.write_bytes(data[: len(data) // 2])
+        cause = "not a readable otalign model"
+    elif damage == "tampered":
+        blob = torch.load(MODELS / "en-ottc.pt", weights_only=True)
+        blob["state_dict"]["token_head.bias"] += 1.0
+        torch.save(blob, bad)
+        cause = "SHA-256"
+    else:
+        shutil.copy(MODELS / "en-ctc.pt", bad)
+        cause = "holds a CTC model, but an OTTC model is needed"
+    assert_clean_failure(run_cli("align", wav, txt, "--model", bad), bad, cause, wav.parent)
+
+
+def test_existing_output_is_kept_without_overwrite(example):
+    wav, txt = example
+    out = wav.with_suffix(".TextGrid")
+    out.write_text("keep me")
+    proc = run_cli("align", wav, txt)
+    assert proc.returncode != 0 and "--overwrite" in proc.stderr and out.read_text() == "keep me"
+    proc = run_cli("align", wav, txt, "--overwrite", "--no-ctc")
+    assert proc.returncode == 0 and out.read_text().startswith('File type = "ooTextFile"')

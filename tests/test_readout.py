@@ -1,0 +1,106 @@
+"""Each readout on constructed inputs with known answers."""
+
+import pytest
+import torch
+
+from otalign_cli.alignment.ctc import ctc_spans, cuts_from_guide
+from otalign_cli.alignment.ot import monotone_plan, plan_cost
+from otalign_cli.alignment.readout import dropped_frames, ot_spans, ot_token_of_frame, refine_alpha, viterbi_spans
+
+
+def test_plain_readout_uniform_alpha_gives_equal_spans():
+    sp = ot_spans(torch.ones(12), 4)
+    assert sp.onset.tolist() == pytest.approx([0, 3, 6, 9])
+    assert sp.offset.tolist() == pytest.approx([3, 6, 9, 12])
+
+
+def test_plain_readout_interpolates_inside_frames():
+    sp = ot_spans(torch.ones(10), 3)  # boundaries at 10/3 and 20/3 frames
+    assert sp.onset[1].item() == pytest.approx(10 / 3)
+    assert sp.offset[1].item() == pytest.approx(20 / 3)
+
+
+def test_dropped_frames_become_gaps_not_onsets():
+    alpha = torch.tensor([1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0])  # token 0 = frames 0-1, token 1 = 5-6
+    sp = ot_spans(alpha, 2)
+    assert sp.offset[0].item() == pytest.approx(2.0)  # tie on the frame edge before the gap
+    assert sp.onset[1].item() == pytest.approx(5.0)  # onset after the gap, not at its start
+    assert dropped_frames(alpha).tolist() == [False, False, True, True, True, False, False]
+
+
+def test_tiny_alpha_counts_as_dropped():
+    alpha = torch.tensor([1.0, 1.0, 1e-4, 1.0, 1.0])
+    assert dropped_frames(alpha).tolist() == [False, False, True, False, False]
+    sp = ot_spans(alpha, 2)
+    assert sp.offset[0].item() == pytest.approx(2.0) and sp.onset[1].item() == pytest.approx(3.0)
+
+
+def _posteriors(bounds, v, n, sil_frames=()):
+    lp = torch.full((n, v), -20.0)
+    for tok, (a, b) in enumerate(bounds):
+        lp[a:b, tok] = 0.0
+    for f in sil_frames:
+        lp[f] = -20.0
+        lp[f, v - 1] = 0.0
+    return lp
+
+
+def test_viterbi_finds_posterior_boundaries():
+    lp = _posteriors([(0, 3), (3, 7), (7, 10)], 4, 10)
+    sp = viterbi_spans(lp, torch.tensor([0, 1, 2]))
+    assert sp.onset.tolist() == [0, 3, 7] and sp.offset.tolist() == [3, 7, 10]
+
+
+def test_viterbi_optional_silence_between_words_only():
+    lp = _posteriors([(0, 3), (3, 5), (7, 10)], 4, 10, sil_frames=(5, 6))
+    sp = viterbi_spans(lp, torch.tensor([0, 1, 2]), word_end=torch.tensor([False, True, True]), sil_id=3)
+    assert sp.onset.tolist() == [0, 3, 7] and sp.offset.tolist() == [3, 5, 10]
+
+
+def test_banded_viterbi_equals_full_when_path_inside_band():
+    gen = torch.Generator().manual_seed(3)
+    n, m = 120, 30
+    lp = torch.log_softmax(torch.randn(n, m + 1, generator=gen) * 3, -1)
+    y = torch.arange(m)
+    full = viterbi_spans(lp, y, sil_id=m)
+    band = viterbi_spans(lp, y, sil_id=m, center=ot_token_of_frame(torch.ones(n), m), band=2 * (2 * m + 1))
+    assert torch.equal(full.onset, band.onset) and torch.equal(full.offset, band.offset)
+    narrow = viterbi_spans(_posteriors([(4 * j, 4 * j + 4) for j in range(m)], m + 1, n), y, sil_id=m,
+                           center=ot_token_of_frame(torch.ones(n), m), band=8)
+    assert narrow.onset.tolist() == [4 * j for j in range(m)]
+
+
+def test_refinement_lowers_the_transcript_cost_and_moves_boundary():
+    lp = torch.log_softmax(_posteriors([(0, 7), (7, 10)], 2, 10), -1)
+    y = torch.tensor([0, 1])
+    alpha = torch.ones(10)
+    refined = refine_alpha(alpha, lp, y, steps=60, lr=0.2, pull=0.0)
+
+    def cost(a):
+        return float(plan_cost(monotone_plan(a[None], torch.tensor([10]), torch.tensor([2])), lp[None], y[None]))
+
+    assert cost(refined) < cost(alpha) * 0.5
+    assert abs(ot_spans(refined, 2).offset[0].item() - 7) < abs(ot_spans(alpha, 2).offset[0].item() - 7)
+
+
+def test_ctc_spans_and_peaky_share():
+    lp = torch.full((10, 4), -20.0)
+    lab = [0, 1, 0, 0, 2, 2, 0, 0, 3, 0]  # blank=0
+    for t, k in enumerate(lab):
+        lp[t, k] = 0.0
+    sp, peaky = ctc_spans(lp, torch.tensor([1, 2, 3]))
+    assert sp.onset.tolist() == [1, 4, 8] and sp.offset.tolist() == [2, 6, 9]
+    assert peaky == pytest.approx(60.0)  # 6 of 10 frames on blank
+    pieces, _ = ctc_spans(lp, torch.tensor([1, 2, 3]), cuts=[(0, 3, 0, 1), (3, 10, 1, 3)])
+    assert torch.equal(pieces.onset, sp.onset)
+
+
+def test_ctc_cuts_respect_cell_limit():
+    onsets = [10.0 * k for k in range(100)]
+    offsets = [10.0 * k + 8 for k in range(100)]
+    first = [3 * k for k in range(100)]
+    cuts = cuts_from_guide(onsets, offsets, first, n=1000, m=300, max_cells=20000)
+    assert cuts[0][0] == 0 and cuts[-1][1] == 1000 and cuts[-1][3] == 300
+    for (f0, f1, j0, j1), nxt in zip(cuts, cuts[1:]):
+        assert f1 == nxt[0] and j1 == nxt[2]
+    assert all((f1 - f0) * (2 * (j1 - j0) + 1) <= 20000 for f0, f1, j0, j1 in cuts)

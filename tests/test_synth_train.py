@@ -1,0 +1,81 @@
+"""The corpus recipe on a tiny corpus, and a few training steps on it."""
+
+import json
+import shutil
+
+import pytest
+import soundfile as sf
+import torch
+
+from otalign_cli.checkpoint import load_checkpoint
+from otalign_cli.formats.textgrid import read_textgrid
+from otalign_cli.synth.corpus import build_corpus, plan_jobs
+from otalign_cli.train import TrainConfig, compute_loss, load_corpus, train
+
+pytestmark = pytest.mark.skipif(shutil.which("festival") is None, reason="festival is not installed")
+
+SENTENCES = ["The cat sat on the mat.", "A quick brown fox jumps over the lazy dog.",
+             "She sells sea shells by the sea shore.", "Numbers like 42 are read aloud."]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    out = tmp_path_factory.mktemp("corpus")
+    utts = build_corpus(out, hours=8 * 3.5 / 3600, seed=7, jobs=2, sentences=SENTENCES)
+    return out, utts
+
+
+def test_corpus_times_inside_audio_and_phones_tile_words(corpus):
+    out, utts = corpus
+    assert len(utts) == 8 and {u.voice for u in utts} == {"kal", "ked"}
+    lines = (out / "manifest.jsonl").read_text().splitlines()
+    assert [json.loads(x)["id"] for x in lines] == [u.id for u in utts]
+    for u in utts:
+        info = sf.info(out / u.audio)
+        assert info.samplerate == 16000 and info.duration == pytest.approx(u.duration, abs=1e-3)
+        tiers = read_textgrid(out / u.textgrid)
+        phones, words = tiers["phones"], tiers["words"]
+        assert all(0 <= s < e <= info.duration + 1e-6 for s, e, _ in phones + words)
+        for s, e, _ in words:  # the phones inside each word tile it exactly
+            inside = [p for p in phones if p[0] >= s - 1e-6 and p[1] <= e + 1e-6]
+            assert inside and inside[0][0] == pytest.approx(s) and inside[-1][1] == pytest.approx(e)
+            assert all(a[1] == pytest.approx(b[0]) for a, b in zip(inside, inside[1:]))
+        assert (out / u.audio).with_suffix(".txt").read_text().strip() in SENTENCES
+
+
+def test_corpus_is_deterministic(corpus, tmp_path):
+    out, utts = corpus
+    again = build_corpus(tmp_path, hours=8 * 3.5 / 3600, seed=7, jobs=1, sentences=SENTENCES)
+    assert [(u.id, u.text, u.speed, u.duration) for u in again] == [(u.id, u.text, u.speed, u.duration) for u in utts]
+    first = utts[0]
+    assert (tmp_path / first.textgrid).read_text() == (out / first.textgrid).read_text()
+
+
+@pytest.mark.parametrize("voice", ["rms", "slt", "cmu_us_slt_arctic_hts"])
+def test_reserved_voices_refused(voice):
+    with pytest.raises(ValueError, match="reserved"):
+        plan_jobs(SENTENCES, 4, 0, (voice,))
+
+
+@pytest.mark.parametrize("kind", ["ottc", "ctc"])
+def test_few_steps_reduce_loss_and_write_loadable_checkpoint(corpus, tmp_path, kind):
+    out, _ = corpus
+    examples = load_corpus(out)
+    for e in examples:
+        e.split = "train"
+    cfg = TrainConfig(kind=kind, steps=30, batch_seconds=30, lr=3e-3, warmup=3, supervised_steps=30, noise_prob=0)
+    losses = []
+
+    def record(step, parts):
+        losses.append(parts["loss"])
+
+    ckpt = tmp_path / f"{kind}.pt"
+    model = train(examples, ckpt, cfg, "tiny", on_step=record, resume=False)
+    assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5
+    loaded, meta = load_checkpoint(ckpt, expect_kind=kind)
+    assert meta["training"]["steps"] == 30 and meta["model"]["kind"] == kind
+    model.eval()
+    with torch.no_grad():
+        a, _ = compute_loss(model, examples[:2], cfg, 10**6, None)
+        b, _ = compute_loss(loaded, examples[:2], cfg, 10**6, None)
+    assert float(a) == pytest.approx(float(b), rel=1e-5)
