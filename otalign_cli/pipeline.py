@@ -70,7 +70,7 @@ def _to_alignment(spans: Spans, pron: Pronunciation, frame_shift: float, duratio
     return Alignment(words, phones, list(pron.word_of_phone))
 
 
-def ot_readout(out: dict, targets: torch.Tensor, pron: Pronunciation, readout: str,
+def ot_readout(out: dict, targets: torch.Tensor, word_of_phone: tuple[int, ...] | list[int], readout: str,
                vocab: tuple[str, ...]) -> Spans:
     """Token spans in frames from the OTTC model's outputs with the chosen readout."""
     alpha, lp = out["alpha"][0], out["log_probs"][0]
@@ -79,7 +79,7 @@ def ot_readout(out: dict, targets: torch.Tensor, pron: Pronunciation, readout: s
         return ot_spans(alpha, m)
     if readout == "refine":
         return ot_spans(refine_alpha(alpha, lp, targets), m)
-    word_end = torch.tensor([k + 1 == m or pron.word_of_phone[k + 1] != pron.word_of_phone[k] for k in range(m)])
+    word_end = torch.tensor([k + 1 == m or word_of_phone[k + 1] != word_of_phone[k] for k in range(m)])
     sil = vocab.index(SILENCE) if SILENCE in vocab else None
     if readout == "viterbi":
         return viterbi_spans(lp, targets, word_end, sil)
@@ -89,7 +89,7 @@ def ot_readout(out: dict, targets: torch.Tensor, pron: Pronunciation, readout: s
 
 
 @torch.no_grad()
-def _forward(model: AlignmentModel, feats: torch.Tensor, device: str) -> dict:
+def forward(model: AlignmentModel, feats: torch.Tensor, device: str) -> dict:
     x = feats[None].to(device)
     out = model(x, torch.tensor([feats.shape[0]], device=device))
     return {k: v.cpu() for k, v in out.items()}
@@ -109,20 +109,20 @@ def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, c
     samples = load_audio(audio_path)
     duration = len(samples) / SAMPLE_RATE
     feats = log_mel(torch.from_numpy(samples))
-    out = _forward(model, feats, device)
+    out = forward(model, feats, device)
     n, m = out["log_probs"].shape[1], len(pron.phones)
     if n < m:
         raise OtalignError(audio_path, f"audio too short: {duration:.2f} s ({n} frames) cannot hold the "
                                        f"transcript's {m} phones")
     vocab = {t: i for i, t in enumerate(model.cfg.vocab)}
     targets = torch.tensor([vocab[p] for p in pron.phones])
-    spans = ot_readout(out, targets, pron, readout, model.cfg.vocab)
+    spans = ot_readout(out, targets, pron.word_of_phone, readout, model.cfg.vocab)
     ot = _to_alignment(spans, pron, model.frame_shift, duration)
     stats: dict = {"dropped_pct": float(dropped_frames(out["alpha"][0]).double().mean() * 100),
                    "phones": m, "words": len(pron.words), "oov": list(pron.oov)}
     ctc = None
     if ctc_model is not None:
-        cout = _forward(ctc_model, feats, device)
+        cout = forward(ctc_model, feats, device)
         cvocab = {t: i for i, t in enumerate(ctc_model.cfg.vocab)}
         ctargets = torch.tensor([cvocab[p] for p in pron.phones])
         cn = cout["log_probs"].shape[1]
