@@ -131,15 +131,14 @@ def synth(
     hours: Annotated[float, typer.Option("--hours", help="About how many hours of speech.")] = 1.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel festival processes.")] = 2,
-    voice: Annotated[Optional[list[str]], typer.Option("--voice", help="festival voice: kal, ked (repeatable).")] = None,
+    voice: Annotated[Optional[list[str]], typer.Option("--voice", help="Voice: kal, ked (festival), awb, kal16 (flite), espeak (all accents and variants); repeatable. Default: a mix of all, espeak weighted up.")] = None,
 ) -> None:
-    """Synthesize a training corpus with exact phone timings (festival kal/ked voices)."""
+    """Synthesize a training corpus with exact phone timings (festival and flite voices)."""
     from rich.progress import Progress
 
-    from otalign_cli.synth.corpus import build_corpus, plan_jobs
-    from otalign_cli.synth.festival import VOICES
+    from otalign_cli.synth.corpus import DEFAULT_MIX, build_corpus, plan_jobs
 
-    voices = tuple(voice or VOICES)
+    voices = tuple(voice or DEFAULT_MIX)
     try:
         plan_jobs(["probe"], 1, seed, voices)
     except ValueError as err:

@@ -9,7 +9,8 @@ import torch
 
 from otalign_cli.checkpoint import load_checkpoint
 from otalign_cli.formats.textgrid import read_textgrid
-from otalign_cli.synth.corpus import build_corpus, plan_jobs
+from otalign_cli.synth import espeak, flite
+from otalign_cli.synth.corpus import build_corpus, espeak_pools, plan_jobs, split_of
 from otalign_cli.train import TrainConfig, compute_loss, load_corpus, train
 
 pytestmark = pytest.mark.skipif(shutil.which("festival") is None, reason="festival is not installed")
@@ -21,13 +22,15 @@ SENTENCES = ["The cat sat on the mat.", "A quick brown fox jumps over the lazy d
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     out = tmp_path_factory.mktemp("corpus")
-    utts = build_corpus(out, hours=8 * 3.5 / 3600, seed=7, jobs=2, sentences=SENTENCES)
+    utts = build_corpus(out, hours=18 * 3.5 / 3600, seed=7, jobs=2, sentences=SENTENCES)
     return out, utts
 
 
 def test_corpus_times_inside_audio_and_phones_tile_words(corpus):
     out, utts = corpus
-    assert len(utts) == 8 and {u.voice for u in utts} == {"kal", "ked"}
+    assert {u.engine for u in utts} == {"festival", "flite", "espeak"}
+    assert {"kal", "ked", "awb", "kal16"} <= {u.voice for u in utts}
+    assert not {"rms", "slt", "cmu_us_slt_arctic_hts"} & {u.voice for u in utts}
     lines = (out / "manifest.jsonl").read_text().splitlines()
     assert [json.loads(x)["id"] for x in lines] == [u.id for u in utts]
     for u in utts:
@@ -45,7 +48,7 @@ def test_corpus_times_inside_audio_and_phones_tile_words(corpus):
 
 def test_corpus_is_deterministic(corpus, tmp_path):
     out, utts = corpus
-    again = build_corpus(tmp_path, hours=8 * 3.5 / 3600, seed=7, jobs=1, sentences=SENTENCES)
+    again = build_corpus(tmp_path, hours=18 * 3.5 / 3600, seed=7, jobs=1, sentences=SENTENCES)
     assert [(u.id, u.text, u.speed, u.duration) for u in again] == [(u.id, u.text, u.speed, u.duration) for u in utts]
     first = utts[0]
     assert (tmp_path / first.textgrid).read_text() == (out / first.textgrid).read_text()
@@ -55,6 +58,28 @@ def test_corpus_is_deterministic(corpus, tmp_path):
 def test_reserved_voices_refused(voice):
     with pytest.raises(ValueError, match="reserved"):
         plan_jobs(SENTENCES, 4, 0, (voice,))
+    with pytest.raises(ValueError, match="reserved"):
+        flite.synthesize("hello", voice)
+
+
+def test_espeak_dev_variants_are_never_in_train():
+    train_pool, dev_pool = espeak_pools()
+    assert dev_pool and train_pool and not set(dev_pool) & set(train_pool)
+    jobs = plan_jobs(SENTENCES * 50, 200, 0, ("espeak",), dev_fraction=0.5)
+    for job, _ in jobs:
+        variant = job.variant.split("+")[1]
+        assert variant in (dev_pool if split_of(job.text, 0.5) == "dev" else train_pool)
+
+
+def test_espeak_phones_tile_and_match_cmudict():
+    import random
+
+    r = espeak.synthesize("The cat sat on the mat.", "en-us+f1", 170, 50, 50, random.Random(0), pause_prob=0)
+    assert r is not None and [w for _, _, w in r.words] == ["the", "cat", "sat", "on", "the", "mat"]
+    phones = [p for _, _, p in r.phones if p != "sil"]
+    assert phones == ["DH", "AH", "K", "AE", "T", "S", "AE", "T", "AA", "N", "DH", "AH", "M", "AE", "T"]
+    assert all(a[1] == pytest.approx(b[0]) for a, b in zip(r.phones, r.phones[1:]))
+    assert r.phones[-1][1] == pytest.approx(len(r.audio) / r.sample_rate)
 
 
 @pytest.mark.parametrize("kind", ["ottc", "ctc"])

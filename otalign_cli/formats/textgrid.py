@@ -15,7 +15,8 @@ def build_textgrid(tiers: dict[str, list[Interval]], duration: float) -> ptg.Tex
     """Tiers in the given order; gaps between intervals become empty (pause) intervals on save."""
     tg = ptg.Textgrid(minTimestamp=0.0, maxTimestamp=duration)
     for name, intervals in tiers.items():
-        entries = [(round(s, 6), round(e, 6), label) for s, e, label in intervals if e > s]
+        rounded = [(round(s, 6), min(round(e, 6), duration), label) for s, e, label in intervals]
+        entries = [(s, e, label) for s, e, label in rounded if e > s]
         tg.addTier(ptg.IntervalTier(name, entries, 0.0, duration))
     return tg
 

