@@ -166,6 +166,8 @@ def train(
     threads: Annotated[int, typer.Option("--threads")] = 1,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     name: Annotated[Optional[str], typer.Option("--name", help="Model name stored in the checkpoint.")] = None,
+    add_corpus: Annotated[Optional[list[Path]], typer.Option("--add-corpus", help="Another corpus folder to train on (repeatable).")] = None,
+    init: Annotated[Optional[Path], typer.Option("--init", help="Start from this checkpoint's weights (same kind).")] = None,
 ) -> None:
     """Train an OTTC model or its CTC twin; resumes from OUT.state if present."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -176,7 +178,7 @@ def train(
     if kind not in ("ottc", "ctc"):
         fail(f"--kind must be ottc or ctc, not {kind!r}", code=2)
     try:
-        examples = load_corpus(corpus)
+        examples = [e for root in [corpus, *(add_corpus or [])] for e in load_corpus(root)]
     except OtalignError as err:
         fail(str(err))
     if not examples:
@@ -186,8 +188,11 @@ def train(
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), TextColumn("{task.fields[loss]}"), console=err_console) as progress:
         task = progress.add_task(f"training {kind}", total=steps, loss="")
-        run_training(examples, out, cfg, name or out.stem,
-                     on_step=lambda s, p: progress.update(task, completed=s, loss=f"loss {p['loss']:.3f}"))
+        try:
+            run_training(examples, out, cfg, name or out.stem, init=init,
+                         on_step=lambda s, p: progress.update(task, completed=s, loss=f"loss {p['loss']:.3f}"))
+        except OtalignError as err:
+            fail(str(err))
     out_console.print(f"wrote {out}", highlight=False)
 
 

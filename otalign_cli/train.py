@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from otalign_cli.alignment.ot import ottc_loss
 from otalign_cli.audio import load_audio
-from otalign_cli.checkpoint import save_checkpoint
+from otalign_cli.checkpoint import load_checkpoint, save_checkpoint
 from otalign_cli.features import log_mel
 from otalign_cli.formats.textgrid import read_textgrid
 from otalign_cli.model import AlignmentModel, ModelConfig
@@ -165,7 +165,7 @@ def compute_loss(model: AlignmentModel, batch: list[Example], cfg: TrainConfig, 
         return loss, {"ctc": float(loss.detach())}
     ot = ottc_loss(lp, out["alpha"], y, n_len, t_lengths).float()
     parts = {"ottc": float(ot.detach())}
-    w = cfg.supervised_floor + (1 - cfg.supervised_floor) * max(0.0, 1 - max(0, step - cfg.supervised_steps) / cfg.supervised_steps)
+    w = supervised_weight(step, cfg)
     if all(e.intervals is not None for e in batch) and w > 0:
         sil = model.cfg.vocab.index(SILENCE)
         ce_terms, a_terms = [], []
@@ -183,6 +183,14 @@ def compute_loss(model: AlignmentModel, batch: list[Example], cfg: TrainConfig, 
     return ot, parts
 
 
+def supervised_weight(step: int, cfg: TrainConfig) -> float:
+    """1 for ``supervised_steps`` steps, then down linearly to the floor over as many steps."""
+    if cfg.supervised_steps <= 0:
+        return cfg.supervised_floor
+    decay = max(0.0, 1 - max(0, step - cfg.supervised_steps) / cfg.supervised_steps)
+    return cfg.supervised_floor + (1 - cfg.supervised_floor) * decay
+
+
 def lr_at(step: int, cfg: TrainConfig) -> float:
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
@@ -191,12 +199,20 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
 
 
 def train(examples: list[Example], out: Path, cfg: TrainConfig, name: str,
-          on_step: Callable[[int, dict], None] | None = None, resume: bool = True) -> AlignmentModel:
-    """Train and write ``out`` (checkpoint) and ``out.state`` (optimizer, for resuming)."""
+          on_step: Callable[[int, dict], None] | None = None, resume: bool = True,
+          init: Path | None = None) -> AlignmentModel:
+    """Train and write ``out`` (checkpoint) and ``out.state`` (optimizer, for resuming).
+
+    ``init`` starts from the weights of an earlier checkpoint of the same kind (fine-tuning).
+    """
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
     model = AlignmentModel(ModelConfig(kind=cfg.kind, vocab=vocab_for(cfg.kind)))
+    base: dict = {}
+    if init is not None:
+        start, base = load_checkpoint(init, expect_kind=cfg.kind)
+        model.load_state_dict(start.state_dict())
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     state_path = out.with_name(out.name + ".state")
     step, elapsed = 0, 0.0
@@ -226,7 +242,8 @@ def train(examples: list[Example], out: Path, cfg: TrainConfig, name: str,
                 on_step(step, {"loss": float(loss), **parts})
             if step % 200 == 0 or step == cfg.steps:
                 summary = {"hours": round(hours, 3), "utterances": len(train_set), "steps": step,
-                           "wall_seconds": round(time.time() - t0, 1), "config": cfg.__dict__}
+                           "wall_seconds": round(time.time() - t0, 1), "config": cfg.__dict__,
+                           "initialized_from": {"name": base["name"], "training": base["training"]} if base else None}
                 save_checkpoint(out, model, name, summary)
                 torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
                             "elapsed": time.time() - t0, "rng": rng.getstate()}, state_path)

@@ -73,17 +73,22 @@ def refine_alpha(alpha: torch.Tensor, log_probs: torch.Tensor, targets: torch.Te
     """
     n, m = alpha.numel(), targets.numel()
     theta0 = alpha.detach().to(torch.float64).clamp(min=1e-12).log()
-    theta = theta0.clone().requires_grad_(True)
-    opt = torch.optim.Adam([theta], lr=lr)
+    theta = theta0.clone()
     lp = log_probs.detach()[None]
     lengths_n, lengths_m = torch.tensor([n]), torch.tensor([m])
-    for _ in range(steps):
-        opt.zero_grad()
+    m1, m2 = torch.zeros_like(theta), torch.zeros_like(theta)
+    b1, b2 = 0.9, 0.999
+    for t in range(1, steps + 1):
+        # Adam written out: torch.optim's first step costs seconds of one-time set-up per process
+        theta.requires_grad_(True)
         plan = monotone_plan(theta.exp()[None], lengths_n, lengths_m)
         loss = plan_cost(plan, lp, targets[None]).sum() * m + pull * ((theta - theta0) ** 2).sum()
-        loss.backward()
-        opt.step()
-    return theta.detach().exp().to(alpha.dtype)
+        (grad,) = torch.autograd.grad(loss, theta)
+        theta = theta.detach()
+        m1 = b1 * m1 + (1 - b1) * grad
+        m2 = b2 * m2 + (1 - b2) * grad * grad
+        theta = theta - lr * (m1 / (1 - b1**t)) / ((m2 / (1 - b2**t)).sqrt() + 1e-8)
+    return theta.exp().to(alpha.dtype)
 
 
 def _states(targets: torch.Tensor, word_end: torch.Tensor | None, sil_id: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
