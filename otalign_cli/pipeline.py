@@ -78,6 +78,8 @@ def ot_readout(out: dict, targets: torch.Tensor, word_of_phone: tuple[int, ...] 
     if readout == "plain":
         return ot_spans(alpha, m)
     if readout == "refine":
+        if SILENCE in vocab:  # frames the phone head calls silence carry no transcript mass
+            alpha = alpha * (1 - lp[:, vocab.index(SILENCE)].exp()).clamp(min=1e-6)
         return ot_spans(refine_alpha(alpha, lp, targets), m)
     word_end = torch.tensor([k + 1 == m or word_of_phone[k + 1] != word_of_phone[k] for k in range(m)])
     sil = vocab.index(SILENCE) if SILENCE in vocab else None

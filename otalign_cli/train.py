@@ -44,6 +44,7 @@ class Example:
     phones: list[str]
     intervals: list[tuple[float, float]] | None  # gold phone times, if known
     split: str = "train"
+    words: list[tuple[float, float]] | None = None  # gold word times, if known
 
 
 @dataclass
@@ -84,17 +85,19 @@ def load_corpus(root: Path, limit: int | None = None) -> list[Example]:
     examples = []
     for path, split in entries[:limit]:
         tg = path.with_suffix(".TextGrid")
+        words = None
         if tg.is_file():
-            phones_tier = read_textgrid(tg)["phones"]
-            phones = [lab for _, _, lab in phones_tier]
-            intervals = [(s, e) for s, e, _ in phones_tier]
+            tiers = read_textgrid(tg)
+            phones = [lab for _, _, lab in tiers["phones"]]
+            intervals = [(s, e) for s, e, _ in tiers["phones"]]
+            words = [(s, e) for s, e, _ in tiers.get("words", [])]
         else:
             transcript = _transcript_of(path)
             if transcript is None:
                 continue
             phones = list(pronounce_transcript(transcript.read_text(encoding="utf-8"), str(transcript)).phones)
             intervals = None
-        examples.append(Example(path.stem, load_audio(path), phones, intervals, split))
+        examples.append(Example(path.stem, load_audio(path), phones, intervals, split, words))
     return examples
 
 
@@ -244,8 +247,25 @@ def train(examples: list[Example], out: Path, cfg: TrainConfig, name: str,
                 summary = {"hours": round(hours, 3), "utterances": len(train_set), "steps": step,
                            "wall_seconds": round(time.time() - t0, 1), "config": cfg.__dict__,
                            "initialized_from": {"name": base["name"], "training": base["training"]} if base else None}
+                if step == cfg.steps:
+                    summary["dev"] = dev_metrics(model, [e for e in examples if e.split == "dev"])
+                    model.train()
                 save_checkpoint(out, model, name, summary)
                 torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
                             "elapsed": time.time() - t0, "rng": rng.getstate()}, state_path)
     model.eval()
     return model
+
+
+def dev_metrics(model: AlignmentModel, dev: list[Example], limit: int = 200) -> dict:
+    """Dev-set boundary figures (default readout, or CTC Viterbi) stored in the checkpoint."""
+    from otalign_cli.devset import evaluate
+    from otalign_cli.pipeline import DEFAULT_READOUT
+
+    usable = [e for e in dev if e.intervals is not None and e.words][:limit]
+    if not usable:
+        return {}
+    model.eval()
+    with torch.no_grad():
+        res = evaluate(model, usable, [DEFAULT_READOUT])
+    return {r: {"phones": v["phones"], "words": v["words"], "utterances": v["utterances"]} for r, v in res.items()}

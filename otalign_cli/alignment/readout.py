@@ -80,10 +80,11 @@ def refine_alpha(alpha: torch.Tensor, log_probs: torch.Tensor, targets: torch.Te
     b1, b2 = 0.9, 0.999
     for t in range(1, steps + 1):
         # Adam written out: torch.optim's first step costs seconds of one-time set-up per process
-        theta.requires_grad_(True)
-        plan = monotone_plan(theta.exp()[None], lengths_n, lengths_m)
-        loss = plan_cost(plan, lp, targets[None]).sum() * m + pull * ((theta - theta0) ** 2).sum()
-        (grad,) = torch.autograd.grad(loss, theta)
+        with torch.enable_grad():  # callers may run under no_grad
+            theta.requires_grad_(True)
+            plan = monotone_plan(theta.exp()[None], lengths_n, lengths_m)
+            loss = plan_cost(plan, lp, targets[None]).sum() * m + pull * ((theta - theta0) ** 2).sum()
+            (grad,) = torch.autograd.grad(loss, theta)
         theta = theta.detach()
         m1 = b1 * m1 + (1 - b1) * grad
         m2 = b2 * m2 + (1 - b2) * grad * grad

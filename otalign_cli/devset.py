@@ -1,0 +1,69 @@
+"""Boundary accuracy of a model on examples with gold phone times (the dev-set figures).
+
+The gold phone sequence is aligned (not the transcript's dictionary pronunciation), so the
+figures measure where boundaries go, not pronunciation mismatches. Words are the runs of phones
+between gold word boundaries.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from otalign_cli.alignment.ctc import ctc_spans
+from otalign_cli.alignment.readout import Spans
+from otalign_cli.features import log_mel
+from otalign_cli.metrics import boundary_errors, summarize
+from otalign_cli.model import AlignmentModel
+from otalign_cli.pipeline import forward, ot_readout
+
+
+def word_owner(words: list[tuple[float, float]], phones: list[tuple[float, float]]) -> list[int]:
+    """Index of the gold word whose span holds each phone's midpoint (-1 if none)."""
+    starts = np.array([s for s, _ in words])
+    ends = np.array([e for _, e in words])
+    out = []
+    for s, e in phones:
+        mid = (s + e) / 2
+        hit = np.flatnonzero((starts <= mid) & (mid < ends))
+        out.append(int(hit[0]) if hit.size else -1)
+    return out
+
+
+def _word_spans(on: list[float], off: list[float], owner: list[int], n_words: int) -> list[tuple[float, float]]:
+    first = {w: k for k, w in reversed(list(enumerate(owner)))}
+    last = {w: k for k, w in enumerate(owner)}
+    return [(on[first[w]], off[last[w]]) for w in range(n_words)]
+
+
+def evaluate(model: AlignmentModel, examples: list, readouts: list[str]) -> dict[str, dict]:
+    """{readout or "ctc": {"phones": summary, "words": summary, "seconds": readout time}}.
+
+    ``examples`` (``train.Example``) need gold phone ``intervals`` and gold ``words``.
+    """
+    kind = model.cfg.kind
+    names = readouts if kind == "ottc" else ["ctc"]
+    per = {r: {"phones": [], "words": [], "seconds": 0.0} for r in names}
+    vocab = {t: i for i, t in enumerate(model.cfg.vocab)}
+    for ex in examples:
+        gold_w = ex.words or []
+        owner = word_owner(gold_w, ex.intervals)
+        if not gold_w or -1 in owner:
+            continue
+        out = forward(model, log_mel(torch.from_numpy(ex.audio)), "cpu")
+        targets = torch.tensor([vocab[p] for p in ex.phones])
+        if out["log_probs"].shape[1] < len(targets):
+            continue
+        for r in names:
+            t0 = time.perf_counter()
+            sp: Spans = (ctc_spans(out["log_probs"][0], targets)[0] if r == "ctc"
+                         else ot_readout(out, targets, owner, r, model.cfg.vocab))
+            per[r]["seconds"] += time.perf_counter() - t0
+            on = (sp.onset * model.frame_shift).tolist()
+            off = (sp.offset * model.frame_shift).tolist()
+            per[r]["phones"].append(boundary_errors(ex.intervals, list(zip(on, off))))
+            per[r]["words"].append(boundary_errors(gold_w, _word_spans(on, off, owner, len(gold_w))))
+    return {r: {"phones": summarize(v["phones"]), "words": summarize(v["words"]), "seconds": v["seconds"],
+                "utterances": len(v["phones"])} for r, v in per.items() if v["phones"]}
