@@ -161,7 +161,9 @@ def train(
     kind: Annotated[str, typer.Option("--kind", help="ottc or ctc.")] = "ottc",
     steps: Annotated[int, typer.Option("--steps")] = 1100,
     batch_seconds: Annotated[float, typer.Option("--batch-seconds", help="Audio seconds per batch.")] = 60.0,
-    lr: Annotated[float, typer.Option("--lr")] = 2e-3,
+    lr: Annotated[float, typer.Option("--lr", help="Peak learning rate (AdamW, warm-up then cosine).")] = 2e-3,
+    warmup: Annotated[int, typer.Option("--warmup", help="Warm-up steps.")] = 60,
+    stop_after: Annotated[Optional[int], typer.Option("--stop-after", help="End at this step, keeping the --steps schedule.")] = None,
     supervised_steps: Annotated[int, typer.Option("--supervised-steps", help="OTTC warm start length (needs gold TextGrids).")] = 300,
     threads: Annotated[int, typer.Option("--threads")] = 1,
     seed: Annotated[int, typer.Option("--seed")] = 0,
@@ -183,11 +185,11 @@ def train(
         fail(str(err))
     if not examples:
         fail(f"{corpus}: no audio with transcripts found")
-    cfg = TrainConfig(kind=kind, steps=steps, batch_seconds=batch_seconds, lr=lr,
+    cfg = TrainConfig(kind=kind, steps=steps, batch_seconds=batch_seconds, lr=lr, warmup=warmup, stop_after=stop_after,
                       supervised_steps=supervised_steps, threads=threads, seed=seed)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), TextColumn("{task.fields[loss]}"), console=err_console) as progress:
-        task = progress.add_task(f"training {kind}", total=steps, loss="")
+        task = progress.add_task(f"training {kind}", total=min(steps, stop_after or steps), loss="")
         try:
             run_training(examples, out, cfg, name or out.stem, init=init,
                          on_step=lambda s, p: progress.update(task, completed=s, loss=f"loss {p['loss']:.3f}"))

@@ -58,6 +58,7 @@ class TrainConfig:
     clip: float = 5.0
     supervised_steps: int = 400  # OTTC only: full-weight supervised warm start, then decay
     supervised_floor: float = 0.1
+    stop_after: int | None = None  # end this run at that step, keeping the schedule of ``steps``
     noise_prob: float = 0.5
     seed: int = 0
     threads: int = 1
@@ -229,9 +230,10 @@ def train(examples: list[Example], out: Path, cfg: TrainConfig, name: str,
     hours = sum(len(e.audio) for e in train_set) / 16000 / 3600
     t0 = time.time() - elapsed
     model.train()
-    while step < cfg.steps:
+    last = min(cfg.steps, cfg.stop_after or cfg.steps)
+    while step < last:
         for batch in batches(train_set, cfg.batch_seconds, rng):
-            if step >= cfg.steps:
+            if step >= last:
                 break
             for g in opt.param_groups:
                 g["lr"] = lr_at(step, cfg)
@@ -243,11 +245,11 @@ def train(examples: list[Example], out: Path, cfg: TrainConfig, name: str,
             step += 1
             if on_step:
                 on_step(step, {"loss": float(loss), **parts})
-            if step % 200 == 0 or step == cfg.steps:
+            if step % 200 == 0 or step == last:
                 summary = {"hours": round(hours, 3), "utterances": len(train_set), "steps": step,
                            "wall_seconds": round(time.time() - t0, 1), "config": cfg.__dict__,
                            "initialized_from": {"name": base["name"], "training": base["training"]} if base else None}
-                if step == cfg.steps:
+                if step == last:
                     summary["dev"] = dev_metrics(model, [e for e in examples if e.split == "dev"])
                     model.train()
                 save_checkpoint(out, model, name, summary)
