@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from otalign_cli.models import load_pair
-from otalign_cli.pipeline import READOUTS, align_file
+from otalign_cli.pipeline import DEFAULT_READOUT, READOUTS, align_file
 
 DATA = Path("/usr/share/pocketsphinx/test/data/librivox")
 
@@ -65,7 +65,7 @@ def main() -> None:
         txt = tmp / f"{utt}.txt"
         txt.write_text(text)
         for r in READOUTS:
-            res = align_file(wav, txt, ottc, ctc if r == "banded" else None, readout=r)
+            res = align_file(wav, txt, ottc, ctc if r == DEFAULT_READOUT else None, readout=r)
             assert [w.label for w in res.ot.words] == [w for _, _, w in ref], (utt, r)
             errors[r].append(agreement(ref, [(w.start, w.end) for w in res.ot.words]))
             if res.ctc is not None:

@@ -27,8 +27,8 @@ class Format(str, Enum):
 
 
 class Readout(str, Enum):
-    banded = "banded"
     refine = "refine"
+    banded = "banded"
     plain = "plain"
     viterbi = "viterbi"
 
@@ -91,7 +91,7 @@ def align(
     model: Annotated[Optional[Path], typer.Option("--model", help="OTTC checkpoint (default: bundled English model).")] = None,
     ctc_model: Annotated[Optional[Path], typer.Option("--ctc-model", help="CTC twin checkpoint for the comparison.")] = None,
     ctc: Annotated[bool, typer.Option("--ctc/--no-ctc", help="Also align with the CTC twin and report the label delay.")] = True,
-    readout: Annotated[Readout, typer.Option("--readout", help="How OT times are read out (see README).")] = Readout.banded,
+    readout: Annotated[Readout, typer.Option("--readout", help="How OT times are read out (see README).")] = Readout.refine,
     device: Annotated[Device, typer.Option("--device", help="Where the models run.")] = Device.auto,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing output files.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the report table.")] = False,

@@ -17,8 +17,8 @@ from otalign_cli.model import AlignmentModel
 from otalign_cli.text.phones import SILENCE
 from otalign_cli.text.pronounce import Pronunciation, pronounce_transcript
 
-READOUTS = ("banded", "refine", "plain", "viterbi")
-DEFAULT_READOUT = "banded"
+READOUTS = ("refine", "banded", "plain", "viterbi")
+DEFAULT_READOUT = "refine"
 BAND = 64  # states searched around the OT path: about +-1.5 s of speech
 
 

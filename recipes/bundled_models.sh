@@ -18,7 +18,7 @@ wait
 # variants) and fine-tune both models from stage 1 on the two corpora together.
 otalign synth "$DATA/synth2" --hours 14 --seed 1 --jobs 2
 otalign train "$DATA/synth" models/en-ottc.pt --add-corpus "$DATA/synth2" --kind ottc --init "$DATA/stage1-ottc.pt" \
-    --steps __STEPS__ --batch-seconds 60 --lr 1e-3 --warmup 50 --supervised-steps 0 --threads 1 --name en-ottc &
+    --steps 1700 --batch-seconds 60 --lr 1e-3 --warmup 50 --supervised-steps 0 --threads 1 --name en-ottc &
 otalign train "$DATA/synth" models/en-ctc.pt --add-corpus "$DATA/synth2" --kind ctc --init "$DATA/stage1-ctc.pt" \
-    --steps __STEPS__ --batch-seconds 60 --lr 1e-3 --warmup 50 --threads 1 --name en-ctc &
+    --steps 1700 --batch-seconds 60 --lr 1e-3 --warmup 50 --threads 1 --name en-ctc &
 wait

@@ -66,7 +66,7 @@ def test_ctm_word_and_phone_lines(aligned):
 def test_json_fields(aligned):
     d, _ = aligned
     data = json.loads((d / "dashwood.json").read_text())
-    assert data["readout"] == "banded" and data["model"]["kind"] == "ottc" and len(data["model"]["sha256"]) == 64
+    assert data["readout"] == "refine" and data["model"]["kind"] == "ottc" and len(data["model"]["sha256"]) == 64
     assert data["words"][1]["word"] == "Mr" and [p["phone"] for p in data["words"][1]["phones"]] == ["M", "IH", "S", "T", "ER"]
     for w in data["words"]:
         assert w["start"] <= w["end"] and w["phones"][0]["start"] == w["start"] and w["phones"][-1]["end"] == w["end"]
@@ -75,7 +75,7 @@ def test_json_fields(aligned):
     assert 0 <= data["stats"]["ctc_peaky_pct"] <= 100 and data["duration"] == pytest.approx(7.1)
 
 
-@pytest.mark.parametrize("readout", ["plain", "refine", "viterbi"])
+@pytest.mark.parametrize("readout", ["plain", "banded", "viterbi"])
 def test_other_readouts(example, readout):
     wav, txt = example
     proc = run_cli("align", wav, txt, "--readout", readout, "--no-ctc", "-f", "json", "-o", wav.parent / "r.json")
