@@ -86,7 +86,7 @@ def report_table(res) -> Table:
 def align(
     audio: Annotated[Path, typer.Argument(help="Recording: wav, flac, ogg or mp3, any sample rate.")],
     transcript: Annotated[Path, typer.Argument(help="UTF-8 text file with what is said.")],
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Output path; each format swaps in its own extension. Default: next to the audio.")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Output path (each format swaps in its own extension) or an existing folder. Default: next to the audio.")] = None,
     fmt: Annotated[list[Format], typer.Option("--format", "-f", help="Output format; repeat for several.")] = [Format.textgrid],  # noqa: B006
     model: Annotated[Optional[Path], typer.Option("--model", help="OTTC checkpoint (default: bundled English model).")] = None,
     ctc_model: Annotated[Optional[Path], typer.Option("--ctc-model", help="CTC twin checkpoint for the comparison.")] = None,
@@ -104,6 +104,8 @@ def align(
 
     formats = list(dict.fromkeys(f.value for f in fmt))
     base = output if output is not None else audio
+    if output is not None and (output.is_dir() or str(output).endswith(("/", "\\"))):
+        base = output / audio.name  # a folder: files named after the audio inside it
     targets = [p for f in formats for p in output_paths(base, f)]
     if audio.resolve() in {p.resolve() for p in targets}:
         fail(f"{output}: output path would overwrite the input audio")

@@ -85,17 +85,31 @@ def test_other_readouts(example, readout):
     assert len(data["words"]) == 22
 
 
-def test_resampled_stereo_flac_input(example, tmp_path):
+def test_output_into_a_folder(example, tmp_path):
+    wav, txt = example
+    out = tmp_path / "aligned"
+    out.mkdir()
+    proc = run_cli("align", wav, txt, "--no-ctc", "-o", out, "-f", "textgrid", "-f", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["dashwood.TextGrid", "dashwood.json"]
+
+
+@pytest.mark.parametrize("fmt,subtype,rate", [("FLAC", None, 44100), ("MP3", None, 22050), ("OGG", "VORBIS", 48000)])
+def test_compressed_resampled_stereo_input(example, tmp_path, fmt, subtype, rate):
     import numpy as np
     import soundfile as sf
     import soxr
 
     wav, txt = example
     audio, sr = sf.read(wav)
-    stereo = np.stack([soxr.resample(audio, sr, 44100)] * 2, axis=1)
-    flac = tmp_path / "stereo.flac"
-    sf.write(flac, stereo, 44100)
-    proc = run_cli("align", flac, txt, "-f", "json", "--no-ctc")
+    stereo = np.stack([soxr.resample(audio, sr, rate)] * 2, axis=1)
+    path = tmp_path / f"stereo.{fmt.lower()}"
+    sf.write(path, stereo, rate, format=fmt, subtype=subtype)
+    proc = run_cli("align", path, txt, "-f", "json", "--no-ctc")
     assert proc.returncode == 0, proc.stderr
     data = json.loads((tmp_path / "stereo.json").read_text())
-    assert data["duration"] == pytest.approx(7.1, abs=1e-3) and len(data["words"]) == 22
+    assert data["duration"] == pytest.approx(7.1, abs=0.06) and len(data["words"]) == 22
+    assert run_cli("align", wav, txt, "-f", "json", "--no-ctc", "-o", tmp_path / "ref.json").returncode == 0
+    reference = json.loads((tmp_path / "ref.json").read_text())
+    onsets = np.array([w["start"] for w in data["words"]])
+    assert np.abs(onsets - [w["start"] for w in reference["words"]]).mean() < 0.05  # same words, same places
