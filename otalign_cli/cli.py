@@ -16,7 +16,8 @@ from otalign_cli.errors import OtalignError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="otalign: forced alignment of speech with optimal transport (OTTC), compared with CTC.")
-out_console = Console()
+# piped or captured output (files, CI logs) gets a wide console so tables never truncate numbers
+out_console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 
@@ -198,6 +199,58 @@ def train(
         except OtalignError as err:
             fail(str(err))
     out_console.print(f"wrote {out}", highlight=False)
+
+
+@app.command()
+def evaluate(
+    ref_dir: Annotated[Path, typer.Argument(help="Folder of reference TextGrids (tiers words, phones).")],
+    hyp_dir: Annotated[Path, typer.Argument(help="Folder of otalign TextGrids, same relative paths.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON instead of tables.")] = False,
+) -> None:
+    """Score alignments against references: boundary error, label delay, IDR, for OT and CTC tiers."""
+    import json
+
+    from otalign_cli.evaluate import evaluate_dirs
+
+    for d in (ref_dir, hyp_dir):
+        if not d.is_dir():
+            fail(f"{d}: not a folder")
+    res = evaluate_dirs(ref_dir, hyp_dir)
+    if not res["files"]:
+        fail(f"{hyp_dir}: no TextGrid matches a reference in {ref_dir}")
+    if as_json:
+        print(json.dumps(res, indent=2))
+    else:
+        table = Table(title=f"{len(res['files'])} files: {hyp_dir} against {ref_dir}")
+        for col in ("aligner", "tier", "match %", "mean ms", "≤10ms %", "≤20ms %", "≤50ms %",
+                    "delay mean", "delay med", "delay p90", "IDR %"):
+            table.add_column(col, justify="right" if col not in ("aligner", "tier") else "left")
+        for key, v in res["corpus"].items():
+            ref_tier, hyp_tier = key.split("->")
+            if "mean_ms" not in v:
+                table.add_row("CTC" if hyp_tier.startswith("ctc") else "OT", ref_tier, f"{v['matched_pct']:.1f}", *["-"] * 8)
+                continue
+            table.add_row("CTC" if hyp_tier.startswith("ctc") else "OT", ref_tier, f"{v['matched_pct']:.1f}",
+                          f"{v['mean_ms']:.1f}", f"{v['within_10ms']:.1f}", f"{v['within_20ms']:.1f}",
+                          f"{v['within_50ms']:.1f}",
+                          f"{v['delay_mean_ms']:+.1f}", f"{v['delay_median_ms']:+.1f}", f"{v['delay_p90_ms']:+.1f}",
+                          f"{v['idr_pct']:.1f}")
+        out_console.print(table)
+        per_file = Table(title="per file: mean boundary error in ms (% within 20 ms)")
+        keys = list(res["corpus"])
+        per_file.add_column("file", overflow="fold")
+        for key in keys:
+            per_file.add_column(key.replace("->", " vs "), justify="right")
+        for row in res["files"]:
+            per_file.add_row(row["file"], *[f"{row[k]['mean_ms']:.1f} ({row[k]['within_20ms']:.0f})"
+                                            if k in row and "mean_ms" in row[k] else "-" for k in keys])
+        out_console.print(per_file)
+    for path in res["missing"]:
+        err_console.print(f"[bold red]error:[/] {path}: no hypothesis TextGrid in {hyp_dir}", highlight=False, soft_wrap=True)
+    for line in res["errors"]:
+        err_console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+    if res["missing"] or res["errors"]:
+        raise typer.Exit(1)
 
 
 @app.command("models")

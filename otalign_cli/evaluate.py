@@ -1,0 +1,99 @@
+"""Score aligned TextGrids against reference TextGrids (the metrics of DESIGN section 7).
+
+Tokens are matched in order with a longest-matching-blocks alignment of the label sequences
+(difflib), so a word the hypothesis spells differently, or a pronunciation variant, costs only
+its own tokens; only matched tokens are timed.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from otalign_cli.errors import OtalignError
+from otalign_cli.formats.textgrid import read_textgrid
+from otalign_cli.metrics import boundary_errors, summarize
+from otalign_cli.text.phones import strip_stress
+
+# (reference tier, hypothesis tier) pairs scored when both exist
+TIER_PAIRS = (("words", "words"), ("phones", "phones"), ("words", "ctc-words"), ("phones", "ctc-phones"))
+
+
+def _norm(label: str, tier: str) -> str:
+    return strip_stress(label) if "phones" in tier else label.lower().strip(".,;:!?\"'")
+
+
+def match_tokens(ref: list[tuple[float, float, str]], hyp: list[tuple[float, float, str]],
+                 tier: str) -> list[tuple[int, int]]:
+    """(ref index, hyp index) of tokens with equal labels, in order."""
+    a = [_norm(x[2], tier) for x in ref]
+    b = [_norm(x[2], tier) for x in hyp]
+    sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return [(blk.a + k, blk.b + k) for blk in sm.get_matching_blocks() for k in range(blk.size)]
+
+
+@dataclass
+class TierScore:
+    errors: list[dict] = field(default_factory=list)
+    ref_tokens: int = 0
+    matched: int = 0
+
+    def add(self, ref, hyp, tier: str) -> None:
+        pairs = match_tokens(ref, hyp, tier)
+        self.ref_tokens += len(ref)
+        self.matched += len(pairs)
+        if pairs:
+            self.errors.append(boundary_errors([ref[i][:2] for i, _ in pairs], [hyp[j][:2] for _, j in pairs]))
+
+    def summary(self) -> dict:
+        out = summarize(self.errors) if self.errors else {}
+        out["matched_pct"] = 100.0 * self.matched / self.ref_tokens if self.ref_tokens else 0.0
+        out["ref_tokens"] = self.ref_tokens
+        return out
+
+
+def find_pairs(ref_dir: Path, hyp_dir: Path) -> tuple[list[tuple[Path, Path]], list[Path]]:
+    """(reference, hypothesis) TextGrids with the same relative path, and references lacking one."""
+    pairs, missing = [], []
+    for ref in sorted(ref_dir.rglob("*")):
+        if ref.suffix.lower() != ".textgrid" or not ref.is_file():
+            continue
+        hyp = hyp_dir / ref.relative_to(ref_dir)
+        hyp = next((h for h in (hyp, hyp.with_suffix(".TextGrid"), hyp.with_suffix(".textgrid")) if h.is_file()), None)
+        if hyp is None:
+            missing.append(ref)
+        else:
+            pairs.append((ref, hyp))
+    return pairs, missing
+
+
+def _read(path: Path) -> dict:
+    try:
+        return read_textgrid(path)
+    except Exception as err:  # praatio raises several types for malformed files
+        raise OtalignError(path, f"cannot read TextGrid ({str(err).splitlines()[0][:100] if str(err) else type(err).__name__})") from None
+
+
+def evaluate_dirs(ref_dir: Path, hyp_dir: Path) -> dict:
+    """Corpus and per-file scores; unreadable files are listed under ``errors``."""
+    pairs, missing = find_pairs(ref_dir, hyp_dir)
+    corpus = {f"{r}->{h}": TierScore() for r, h in TIER_PAIRS}
+    files, errors = [], []
+    for ref_path, hyp_path in pairs:
+        try:
+            ref, hyp = _read(ref_path), _read(hyp_path)
+        except OtalignError as err:
+            errors.append(str(err))
+            continue
+        row = {"file": str(ref_path.relative_to(ref_dir))}
+        for r_tier, h_tier in TIER_PAIRS:
+            if r_tier in ref and h_tier in hyp:
+                key = f"{r_tier}->{h_tier}"
+                one = TierScore()
+                one.add(ref[r_tier], hyp[h_tier], r_tier)
+                corpus[key].add(ref[r_tier], hyp[h_tier], r_tier)
+                row[key] = one.summary()
+        files.append(row)
+    return {"corpus": {k: v.summary() for k, v in corpus.items() if v.ref_tokens},
+            "files": files, "missing": [str(m) for m in missing], "errors": errors}

@@ -1,0 +1,69 @@
+"""``otalign evaluate`` on TextGrids with known differences."""
+
+import json
+
+import pytest
+
+from conftest import run_cli
+from otalign_cli.evaluate import evaluate_dirs, match_tokens
+from otalign_cli.formats.textgrid import write_textgrid
+
+REF = {"words": [(0.10, 0.50, "the"), (0.50, 1.00, "cat"), (1.20, 1.60, "sat")],
+       "phones": [(0.10, 0.20, "DH"), (0.20, 0.50, "AH"), (0.50, 0.60, "K"), (0.60, 0.90, "AE"), (0.90, 1.00, "T"),
+                  (1.20, 1.30, "S"), (1.30, 1.50, "AE"), (1.50, 1.60, "T")]}
+
+
+def shifted(tier, by):
+    return [(s + by, e + by, lab) for s, e, lab in tier]
+
+
+@pytest.fixture
+def dirs(tmp_path):
+    ref, hyp = tmp_path / "ref" / "spk1", tmp_path / "hyp" / "spk1"
+    write_textgrid(ref / "a.TextGrid", REF, 2.0)
+    write_textgrid(ref / "b.TextGrid", REF, 2.0)
+    words = [(0.11, 0.50, "The"), (0.53, 1.00, "cat"), (1.20, 1.60, "sat")]  # errors 10, 0, 30, 0, 0, 0 ms
+    phones = [(0.10, 0.20, "DH"), (0.20, 0.50, "IY")] + REF["phones"][2:]  # a variant: only IY is unmatched
+    write_textgrid(hyp / "a.TextGrid", {"words": words, "phones": phones,
+                                        "ctc-words": shifted(REF["words"], 0.04),
+                                        "ctc-phones": shifted(REF["phones"], 0.04)}, 2.0)
+    return tmp_path / "ref", tmp_path / "hyp"
+
+
+def test_matching_skips_only_the_variant():
+    hyp = [(0, 1, "DH"), (1, 2, "IY"), (2, 3, "K")]
+    assert match_tokens([(0, 1, "DH"), (1, 2, "AH0"), (2, 3, "K")], hyp, "phones") == [(0, 0), (2, 2)]
+
+
+def test_scores_known_differences(dirs):
+    res = evaluate_dirs(*dirs)
+    assert res["missing"] and res["missing"][0].endswith("b.TextGrid")
+    words = res["corpus"]["words->words"]
+    assert words["matched_pct"] == 100.0
+    assert words["mean_ms"] == pytest.approx(40 / 6)
+    assert words["within_10ms"] == pytest.approx(100 * 5 / 6) and words["within_50ms"] == 100.0
+    assert words["delay_mean_ms"] == pytest.approx(40 / 3)
+    phones = res["corpus"]["phones->phones"]
+    assert phones["matched_pct"] == pytest.approx(100 * 7 / 8) and phones["mean_ms"] == pytest.approx(0.0, abs=1e-6)
+    ctc = res["corpus"]["phones->ctc-phones"]
+    assert ctc["delay_mean_ms"] == pytest.approx(40.0) and ctc["within_50ms"] == 100.0 and ctc["within_20ms"] == 0.0
+
+
+def test_cli_tables_json_and_exit_code(dirs):
+    proc = run_cli("evaluate", *dirs)
+    assert proc.returncode == 1  # b.TextGrid has no hypothesis
+    assert "spk1/b.TextGrid: no hypothesis TextGrid" in proc.stderr and "Traceback" not in proc.stderr
+    assert "CTC" in proc.stdout and "spk1/a.TextGrid" in proc.stdout
+    (dirs[0] / "spk1" / "b.TextGrid").unlink()
+    proc = run_cli("evaluate", *dirs, "--json")
+    assert proc.returncode == 0
+    data = json.loads(proc.stdout)
+    assert data["corpus"]["words->ctc-words"]["delay_median_ms"] == pytest.approx(40.0)
+    assert [f["file"] for f in data["files"]] == ["spk1/a.TextGrid"]
+
+
+def test_unreadable_hypothesis_is_reported(dirs):
+    (dirs[1] / "spk1" / "b.TextGrid").write_text("not a textgrid")
+    proc = run_cli("evaluate", *dirs)
+    assert proc.returncode == 1 and "b.TextGrid: cannot read TextGrid" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
