@@ -202,6 +202,50 @@ def train(
 
 
 @app.command()
+def plot(
+    audio: Annotated[Path, typer.Argument(help="Recording.")],
+    transcript: Annotated[Path, typer.Argument(help="Its transcript.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="PNG file to write.")],
+    textgrid: Annotated[Optional[Path], typer.Option("--textgrid", help="Draw the tiers of this TextGrid instead of a new alignment.")] = None,
+    start: Annotated[float, typer.Option("--start", help="First second shown.")] = 0.0,
+    end: Annotated[Optional[float], typer.Option("--end", help="Last second shown (default: the end).")] = None,
+    readout: Annotated[Readout, typer.Option("--readout")] = Readout.refine,
+    model: Annotated[Optional[Path], typer.Option("--model")] = None,
+    ctc_model: Annotated[Optional[Path], typer.Option("--ctc-model")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite")] = False,
+) -> None:
+    """Picture of an alignment: spectrogram, OT and CTC tiers, alpha and CTC posteriors."""
+    from otalign_cli.audio import load_audio
+    from otalign_cli.formats.textgrid import read_textgrid
+    from otalign_cli.formats.write import textgrid_tiers
+    from otalign_cli.models import load_pair
+    from otalign_cli.pipeline import align_file
+    from otalign_cli.plot import plot_alignment
+
+    if output.exists() and not overwrite:
+        fail(f"{output}: output exists (use --overwrite to replace it)")
+    try:
+        ottc, _, ctc_net, _ = load_pair(model, ctc_model, True, "cpu")
+        res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value)
+        tiers = textgrid_tiers(res)
+        if textgrid is not None:
+            if not textgrid.is_file():
+                raise OtalignError(textgrid, "TextGrid not found")
+            try:
+                tiers = read_textgrid(textgrid)
+            except Exception as err:
+                raise OtalignError(textgrid, f"cannot read TextGrid ({str(err).splitlines()[0][:100]})") from None
+        if end is not None and end <= start:
+            raise OtalignError(None, f"--end ({end}) must be after --start ({start})")
+        title = f"{audio.name} — OT readout {res.readout} (blue), CTC Viterbi (red, dashed)"
+        plot_alignment(output, load_audio(audio), tiers, res.traces, title, start=start,
+                       end=min(end, res.duration) if end is not None else None)
+    except OtalignError as err:
+        fail(str(err))
+    out_console.print(f"wrote {output}", highlight=False)
+
+
+@app.command()
 def evaluate(
     ref_dir: Annotated[Path, typer.Argument(help="Folder of reference TextGrids (tiers words, phones).")],
     hyp_dir: Annotated[Path, typer.Argument(help="Folder of otalign TextGrids, same relative paths.")],

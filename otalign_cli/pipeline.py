@@ -47,6 +47,7 @@ class FileResult:
     ot: Alignment
     ctc: Alignment | None
     stats: dict = field(default_factory=dict)
+    traces: dict = field(default_factory=dict)  # per-frame model outputs for plotting (numpy)
 
 
 def delay_summary(ctc_onsets: torch.Tensor, ot_onsets: torch.Tensor) -> dict[str, float]:
@@ -144,4 +145,10 @@ def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, c
     wall = time.perf_counter() - t0
     stats["seconds"] = wall
     stats["real_time_factor"] = duration / wall if wall > 0 else float("inf")
-    return FileResult(audio_path, transcript_path, duration, readout, ot, ctc, stats)
+    alpha = out["alpha"][0].double()
+    traces = {"frame_shift": model.frame_shift, "alpha": (alpha / alpha.sum() * alpha.numel()).numpy()}
+    if ctc_model is not None:
+        post = cout["log_probs"][0].exp()
+        traces.update(ctc_frame_shift=ctc_model.frame_shift, ctc_blank=post[:, 0].numpy(),
+                      ctc_token=post[:, 1:].max(1).values.numpy())
+    return FileResult(audio_path, transcript_path, duration, readout, ot, ctc, stats, traces)
