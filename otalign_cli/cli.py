@@ -129,6 +129,74 @@ def align(
 
 
 @app.command()
+def batch(
+    corpus: Annotated[Path, typer.Argument(help="Corpus folder: audio with same-stem .txt/.lab, speaker folders at any depth.")],
+    out: Annotated[Path, typer.Argument(help="Output folder; mirrors the corpus tree.")],
+    fmt: Annotated[list[Format], typer.Option("--format", "-f", help="Output format; repeat for several.")] = [Format.textgrid],  # noqa: B006
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes, each loading the models once.")] = 1,
+    readout: Annotated[Readout, typer.Option("--readout")] = Readout.refine,
+    ctc: Annotated[bool, typer.Option("--ctc/--no-ctc", help="Also align with the CTC twin (ctc-* tiers, label delay).")] = True,
+    model: Annotated[Optional[Path], typer.Option("--model")] = None,
+    ctc_model: Annotated[Optional[Path], typer.Option("--ctc-model")] = None,
+    device: Annotated[Device, typer.Option("--device")] = Device.auto,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Redo files whose outputs exist.")] = False,
+) -> None:
+    """Align every file of a corpus; failures go to OUT/errors.tsv, totals to OUT/summary.json."""
+    import json
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from otalign_cli.batch import discover, remove_stale_temporaries, run_batch, summarize_outcomes
+    from otalign_cli.formats.atomic import write_text_atomic
+    from otalign_cli.models import load_pair, resolve_device
+
+    if not corpus.is_dir():
+        fail(f"{corpus}: not a folder", code=2)
+    if jobs < 1:
+        fail(f"--jobs must be at least 1, not {jobs}", code=2)
+    items = discover(corpus)
+    if not items:
+        fail(f"{corpus}: no audio files (wav, flac, ogg, mp3) found", code=2)
+    try:
+        dev = resolve_device(device.value)
+        load_pair(model, ctc_model, ctc, "cpu")  # a bad model fails once, here, not once per file
+    except (OtalignError, ValueError) as err:
+        fail(str(err))
+    out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out)
+    formats = list(dict.fromkeys(f.value for f in fmt))
+    outcomes = []
+    t0 = time.perf_counter()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[hours]:.2f} h aligned, {task.fields[failed]} failed"),
+                  TimeRemainingColumn(), console=err_console) as progress:
+        task = progress.add_task("aligning", total=len(items), hours=0.0, failed=0)
+        for o in run_batch(items, out, formats, readout.value, jobs, overwrite, model, ctc_model, ctc, dev):
+            outcomes.append(o)
+            if o.status == "failed":
+                progress.console.print(f"[bold red]error:[/] {o.reason}", highlight=False, soft_wrap=True)
+            progress.update(task, advance=1, hours=sum(x.duration for x in outcomes) / 3600,
+                            failed=sum(x.status == "failed" for x in outcomes))
+    summary = summarize_outcomes(outcomes, time.perf_counter() - t0)
+    failed = sorted((o for o in outcomes if o.status == "failed"), key=lambda o: str(o.item.rel))
+    write_text_atomic(out / "errors.tsv", "path\treason\n" + "".join(
+        f"{o.item.rel}\t{o.reason.replace(chr(9), ' ')}\n" for o in failed))
+    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    table = Table(title=f"{corpus} -> {out}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key in ("files", "aligned", "skipped", "failed", "audio_hours", "wall_seconds", "real_time_factor"):
+        table.add_row(key.replace("_", " "), str(summary.get(key)))
+    if "label_delay_ms" in summary:
+        d = summary["label_delay_ms"]
+        table.add_row("label delay CTC - OT mean / median / p90 (ms)", f"{d['mean']:+.1f} / {d['median']:+.1f} / {d['p90']:+.1f}")
+    out_console.print(table)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
 def synth(
     out: Annotated[Path, typer.Argument(help="Folder for the corpus (created).")],
     hours: Annotated[float, typer.Option("--hours", help="About how many hours of speech.")] = 1.0,

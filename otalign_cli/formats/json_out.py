@@ -28,7 +28,8 @@ def result_dict(res: FileResult, models: dict[str, dict]) -> dict:
         "model": models.get("ottc", {}),
         "readout": res.readout,
         "words": _words(res.ot),
-        "stats": {k: v for k, v in res.stats.items() if k not in ("label_delay",)},
+        # timings stay out of the file, so the same input always gives the same bytes
+        "stats": {k: v for k, v in res.stats.items() if k not in ("label_delay", "seconds", "real_time_factor")},
     }
     if res.ctc is not None:
         d["ctc"] = {"model": models.get("ctc", {}), "words": _words(res.ctc)}

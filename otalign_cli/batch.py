@@ -1,0 +1,148 @@
+"""Align a whole corpus (Montreal-Forced-Aligner layout) in worker processes.
+
+Every file is independent: a failure is recorded and the run goes on; outputs are written
+atomically, so a run killed at any moment leaves only complete files, and running the same
+command again skips every file whose outputs all exist.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3")
+TRANSCRIPT_EXTS = (".txt", ".lab")
+
+
+@dataclass(frozen=True)
+class Item:
+    audio: Path
+    transcript: Path | None
+    rel: Path  # audio path relative to the corpus root
+    speaker: str
+
+
+@dataclass
+class Outcome:
+    item: Item
+    status: str  # "aligned", "skipped" or "failed"
+    reason: str = ""
+    duration: float = 0.0
+    seconds: float = 0.0
+    delays_ms: list[float] = field(default_factory=list)
+
+
+def discover(corpus: Path) -> list[Item]:
+    """Audio files under ``corpus`` (any depth), each with its same-stem .txt/.lab if there is one.
+
+    The speaker is the first folder under the root (MFA's convention), "" for files at the top.
+    """
+    items = []
+    for audio in sorted(p for p in corpus.rglob("*") if p.suffix.lower() in AUDIO_EXTS and p.is_file()):
+        transcript = next((audio.with_suffix(e) for e in TRANSCRIPT_EXTS if audio.with_suffix(e).is_file()), None)
+        rel = audio.relative_to(corpus)
+        items.append(Item(audio, transcript, rel, rel.parts[0] if len(rel.parts) > 1 else ""))
+    return items
+
+
+def output_base(out: Path, item: Item) -> Path:
+    return out / item.rel
+
+
+def outputs_of(out: Path, item: Item, formats: list[str]) -> list[Path]:
+    from otalign_cli.formats import output_paths
+
+    return [p for f in formats for p in output_paths(output_base(out, item), f)]
+
+
+def remove_stale_temporaries(out: Path) -> None:
+    """Temporary files a killed run left behind (complete outputs are never temporaries)."""
+    for tmp in out.rglob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(model: Path | None, ctc_model: Path | None, with_ctc: bool, device: str, threads: int) -> None:
+    import torch
+
+    from otalign_cli.models import load_pair, model_summary
+
+    torch.set_num_threads(threads)
+    ottc, meta, ctc, cmeta = load_pair(model, ctc_model, with_ctc, device)
+    _WORKER.update(ottc=ottc, ctc=ctc, device=device,
+                   models={"ottc": model_summary(meta), "ctc": model_summary(cmeta)})
+
+
+def _align_one(item: Item, out: Path, formats: list[str], readout: str) -> Outcome:
+    from otalign_cli.errors import OtalignError
+    from otalign_cli.formats.write import write_outputs
+    from otalign_cli.pipeline import align_file
+
+    if item.transcript is None:
+        return Outcome(item, "failed", f"{item.audio}: no transcript (same-stem .txt or .lab)")
+    try:
+        res = align_file(item.audio, item.transcript, _WORKER["ottc"], _WORKER["ctc"], readout=readout,
+                         device=_WORKER["device"])
+        write_outputs(output_base(out, item), formats, res, _WORKER["models"])
+    except OtalignError as err:
+        return Outcome(item, "failed", str(err))
+    except Exception as err:  # one broken file must never stop the corpus
+        return Outcome(item, "failed", f"{item.audio}: internal error ({type(err).__name__}: {str(err)[:200]})")
+    delays = []
+    if res.ctc is not None:
+        delays = [(c.start - o.start) * 1000 for c, o in zip(res.ctc.phones, res.ot.phones)]
+    return Outcome(item, "aligned", duration=res.duration, seconds=res.stats["seconds"], delays_ms=delays)
+
+
+def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jobs: int, overwrite: bool,
+              model: Path | None = None, ctc_model: Path | None = None, with_ctc: bool = True,
+              device: str = "cpu", on_done: Callable[[Outcome], None] | None = None) -> Iterator[Outcome]:
+    """Align ``items`` with ``jobs`` worker processes; yields each outcome as it completes."""
+    todo = []
+    for item in items:
+        if not overwrite and all(p.exists() for p in outputs_of(out, item, formats)):
+            yield Outcome(item, "skipped")
+        else:
+            todo.append(item)
+    if not todo:
+        return
+    threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
+    # spawn, not fork: a forked child of a process that already ran torch can deadlock in OpenMP
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_init_worker, initargs=(model, ctc_model, with_ctc, device, threads)) as pool:
+        futures = [pool.submit(_align_one, item, out, formats, readout) for item in todo]
+        for fut in as_completed(futures):
+            yield fut.result()
+
+
+def summarize_outcomes(outcomes: list[Outcome], wall: float) -> dict:
+    """Counts, hours, speed and the corpus label delay, overall and per speaker."""
+
+    def block(group: list[Outcome]) -> dict:
+        aligned = [o for o in group if o.status == "aligned"]
+        delays = np.array([d for o in aligned for d in o.delays_ms])
+        hours = sum(o.duration for o in aligned) / 3600
+        out = {"files": len(group), "aligned": len(aligned),
+               "skipped": sum(o.status == "skipped" for o in group),
+               "failed": sum(o.status == "failed" for o in group), "audio_hours": round(hours, 4)}
+        if delays.size:
+            out["label_delay_ms"] = {"mean": float(delays.mean()), "median": float(np.median(delays)),
+                                     "p90": float(np.percentile(delays, 90)), "phones": int(delays.size)}
+        return out
+
+    summary = block(outcomes)
+    aligned_hours = summary["audio_hours"]
+    summary["wall_seconds"] = round(wall, 2)
+    summary["real_time_factor"] = round(aligned_hours * 3600 / wall, 1) if wall > 0 and aligned_hours else None
+    speakers = sorted({o.item.speaker for o in outcomes if o.item.speaker})
+    if speakers:
+        summary["speakers"] = {s: block([o for o in outcomes if o.item.speaker == s]) for s in speakers}
+    return summary

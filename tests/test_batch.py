@@ -1,0 +1,112 @@
+"""``otalign batch`` on a corpus with broken files mixed in, and the kill-and-resume guarantee."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+import soxr
+
+from conftest import EXAMPLE_TXT, EXAMPLE_WAV, run_cli
+
+
+def make_messy_corpus(root):
+    audio, sr = sf.read(EXAMPLE_WAV, dtype="float32")
+    text = EXAMPLE_TXT.read_text()
+    (root / "spk1" / "session 1").mkdir(parents=True)
+    (root / "spk2").mkdir()
+    shutil.copy(EXAMPLE_WAV, root / "spk1" / "a.wav")
+    (root / "spk1" / "a.txt").write_text(text)
+    narrow = soxr.resample(audio, sr, 8000)
+    sf.write(root / "spk1" / "session 1" / "b.flac", np.stack([narrow, narrow * 0.5], axis=1), 8000)
+    (root / "spk1" / "session 1" / "b.lab").write_text(text.upper().replace("MR.", "Mr"))
+    (root / "spk2" / "c.wav").write_bytes(b"RIFF not really a wave file" * 10)
+    (root / "spk2" / "c.txt").write_text(text)
+    sf.write(root / "spk2" / "d.wav", np.zeros(0, np.float32), 16000)
+    (root / "spk2" / "d.txt").write_text(text)
+    shutil.copy(EXAMPLE_WAV, root / "spk2" / "e.wav")  # no transcript
+    shutil.copy(EXAMPLE_WAV, root / "spk2" / "f.wav")
+    (root / "spk2" / "f.txt").write_text(" \n")
+    sf.write(root / "spk2" / "g.wav", audio[: sr // 5], sr)
+    (root / "spk2" / "g.txt").write_text(text)
+    shutil.copy(EXAMPLE_WAV, root / "spk2" / "h.wav")
+    (root / "spk2" / "h.txt").write_text(text.replace("John", "\u0414\u0436\u043e\u043d"))
+    return {"spk2/c.wav": "cannot read audio", "spk2/d.wav": "empty", "spk2/e.wav": "no transcript",
+            "spk2/f.wav": "transcript is empty", "spk2/g.wav": "too short", "spk2/h.wav": "cannot pronounce"}
+
+
+def test_messy_corpus_aligns_the_good_and_reports_the_bad(tmp_path):
+    corpus, out = tmp_path / "corpus", tmp_path / "out"
+    expected = make_messy_corpus(corpus)
+    proc = run_cli("batch", corpus, out, "-f", "textgrid", "-f", "json", "--jobs", "2")
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    rows = [line.split("\t") for line in (out / "errors.tsv").read_text().splitlines()[1:]]
+    assert {r[0] for r in rows} == set(expected)
+    for path, reason in rows:
+        assert expected[path] in reason and "\n" not in reason
+    for name in ("spk1/a", "spk1/session 1/b"):
+        data = json.loads((out / f"{name}.json").read_text())
+        assert len(data["words"]) == 22 and (out / f"{name}.TextGrid").is_file()
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["files"], summary["aligned"], summary["failed"]) == (8, 2, 6)
+    assert summary["speakers"]["spk1"]["aligned"] == 2 and summary["speakers"]["spk2"]["failed"] == 6
+    assert summary["label_delay_ms"]["phones"] == 2 * 76
+    assert not [p for p in out.rglob("*") if p.name.startswith(".")]
+
+
+def make_good_corpus(root, n=6):
+    audio, sr = sf.read(EXAMPLE_WAV, dtype="float32")
+    for k in range(n):
+        folder = root / f"spk{k % 2}"
+        folder.mkdir(parents=True, exist_ok=True)
+        sf.write(folder / f"u{k}.wav", audio * (0.5 + 0.1 * k), sr)
+        (folder / f"u{k}.txt").write_text(EXAMPLE_TXT.read_text())
+
+
+def tree(out):
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.name != "summary.json"}
+
+
+def test_kill_and_resume_gives_byte_identical_outputs(tmp_path):
+    corpus = tmp_path / "corpus"
+    make_good_corpus(corpus)
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    args = ["-f", "textgrid", "-f", "ctm", "-f", "json", "--jobs", "1"]
+    assert run_cli("batch", corpus, straight, *args).returncode == 0
+
+    proc = subprocess.Popen([sys.executable, "-m", "otalign_cli", "batch", str(corpus), str(resumed), *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and len(list(resumed.rglob("*.json"))) < 2:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole group: the run and its worker
+    proc.wait()
+    done_before = len(list(resumed.rglob("*.json")))
+    assert 2 <= done_before < 6, "the kill should land mid-run"
+
+    again = run_cli("batch", corpus, resumed, *args)
+    assert again.returncode == 0, again.stderr
+    summary = json.loads((resumed / "summary.json").read_text())
+    assert summary["skipped"] == done_before and summary["aligned"] + summary["skipped"] == 6
+    assert tree(resumed) == tree(straight)
+
+    redo = run_cli("batch", corpus, resumed, *args, "--overwrite")
+    assert redo.returncode == 0 and json.loads((resumed / "summary.json").read_text())["aligned"] == 6
+    assert tree(resumed) == tree(straight)
+
+
+@pytest.mark.parametrize("bad", ["missing", "empty"])
+def test_corpus_errors_are_usage_errors(tmp_path, bad):
+    corpus = tmp_path / "c"
+    if bad == "empty":
+        corpus.mkdir()
+    proc = run_cli("batch", corpus, tmp_path / "out")
+    assert proc.returncode == 2 and str(corpus) in proc.stderr and "Traceback" not in proc.stderr
