@@ -1,8 +1,9 @@
 """Score aligned TextGrids against reference TextGrids (the metrics of DESIGN section 7).
 
-Tokens are matched in order with a longest-matching-blocks alignment of the label sequences
-(difflib), so a word the hypothesis spells differently, or a pronunciation variant, costs only
-its own tokens; only matched tokens are timed.
+Tokens are matched in order on a minimum-edit-distance alignment of the label sequences, so a
+word the hypothesis spells differently, or a pronunciation variant, costs only its own tokens;
+only matched tokens are timed. (Past 25 M DP cells, an hour of phones, difflib's matching
+blocks stand in.)
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from otalign_cli.errors import OtalignError
 from otalign_cli.formats.textgrid import read_textgrid
@@ -24,11 +27,49 @@ def _norm(label: str, tier: str) -> str:
     return strip_stress(label) if "phones" in tier else label.lower().strip(".,;:!?\"'")
 
 
+MAX_EDIT_CELLS = 25_000_000  # above this many DP cells, fall back to difflib's matching blocks
+
+
+def edit_alignment(a: list[str], b: list[str]) -> list[tuple[int, int]]:
+    """Pairs (i, j) with a[i] == b[j] on a minimum-edit-distance (Levenshtein) alignment.
+
+    Each DP row is vectorized: deletions and matches first, then insertions along the row as a
+    running minimum (``D[i, j] = min_k E[k] + (j - k)``).
+    """
+    n, m = len(a), len(b)
+    vocab = {t: k for k, t in enumerate(dict.fromkeys(a + b))}
+    ia, ib = np.array([vocab[t] for t in a]), np.array([vocab[t] for t in b])
+    cols = np.arange(m + 1)
+    dist = np.empty((n + 1, m + 1), dtype=np.int32)
+    dist[0] = cols
+    for i in range(1, n + 1):
+        prev = dist[i - 1]
+        e = np.empty(m + 1, dtype=np.int64)
+        e[0] = i
+        e[1:] = np.minimum(prev[1:] + 1, prev[:-1] + (ib != ia[i - 1]))
+        dist[i] = np.minimum.accumulate(e - cols) + cols
+    pairs = []
+    i, j = n, m
+    while i > 0 and j > 0:
+        if ia[i - 1] == ib[j - 1] and dist[i, j] == dist[i - 1, j - 1]:
+            pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+        elif dist[i, j] == dist[i - 1, j - 1] + 1:
+            i, j = i - 1, j - 1  # substitution
+        elif dist[i, j] == dist[i - 1, j] + 1:
+            i -= 1
+        else:
+            j -= 1
+    return pairs[::-1]
+
+
 def match_tokens(ref: list[tuple[float, float, str]], hyp: list[tuple[float, float, str]],
                  tier: str) -> list[tuple[int, int]]:
-    """(ref index, hyp index) of tokens with equal labels, in order."""
+    """(ref index, hyp index) of tokens with equal labels, in order, on an edit-distance alignment."""
     a = [_norm(x[2], tier) for x in ref]
     b = [_norm(x[2], tier) for x in hyp]
+    if (len(a) + 1) * (len(b) + 1) <= MAX_EDIT_CELLS:
+        return edit_alignment(a, b)
     sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
     return [(blk.a + k, blk.b + k) for blk in sm.get_matching_blocks() for k in range(blk.size)]
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from conftest import run_cli
-from otalign_cli.evaluate import evaluate_dirs, match_tokens
+from otalign_cli.evaluate import edit_alignment, evaluate_dirs, match_tokens
 from otalign_cli.formats.textgrid import write_textgrid
 
 REF = {"words": [(0.10, 0.50, "the"), (0.50, 1.00, "cat"), (1.20, 1.60, "sat")],
@@ -28,6 +28,32 @@ def dirs(tmp_path):
                                         "ctc-words": shifted(REF["words"], 0.04),
                                         "ctc-phones": shifted(REF["phones"], 0.04)}, 2.0)
     return tmp_path / "ref", tmp_path / "hyp"
+
+
+def levenshtein(a, b):
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        prev, row = row, [i] + [0] * len(b)
+        for j, y in enumerate(b, 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (x != y))
+    return row[-1]
+
+
+def test_edit_alignment_is_a_minimum_edit_path():
+    import random
+
+    rng = random.Random(0)
+    for _ in range(300):
+        a = [rng.choice("abcd") for _ in range(rng.randint(0, 14))]
+        b = [rng.choice("abcd") for _ in range(rng.randint(0, 14))]
+        pairs = edit_alignment(a, b)
+        assert all(a[i] == b[j] for i, j in pairs)
+        # cost of the path: between matches, a stretch of da and db tokens costs max(da, db)
+        cost, last = 0, (-1, -1)
+        for i, j in pairs + [(len(a), len(b))]:
+            cost += max(i - last[0] - 1, j - last[1] - 1)
+            last = (i, j)
+        assert cost == levenshtein(a, b)
 
 
 def test_matching_skips_only_the_variant():
