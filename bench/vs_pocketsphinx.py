@@ -19,7 +19,6 @@ import argparse
 import json
 import platform
 import time
-import wave
 from pathlib import Path
 
 import numpy as np

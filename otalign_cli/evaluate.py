@@ -109,13 +109,6 @@ def find_pairs(ref_dir: Path, hyp_dir: Path) -> tuple[list[tuple[Path, Path]], l
     return pairs, missing
 
 
-def _read(path: Path) -> dict:
-    try:
-        return read_textgrid(path)
-    except Exception as err:  # praatio raises several types for malformed files
-        raise OtalignError(path, f"cannot read TextGrid ({str(err).splitlines()[0][:100] if str(err) else type(err).__name__})") from None
-
-
 def evaluate_dirs(ref_dir: Path, hyp_dir: Path) -> dict:
     """Corpus and per-file scores; unreadable files are listed under ``errors``."""
     pairs, missing = find_pairs(ref_dir, hyp_dir)
@@ -123,7 +116,7 @@ def evaluate_dirs(ref_dir: Path, hyp_dir: Path) -> dict:
     files, errors = [], []
     for ref_path, hyp_path in pairs:
         try:
-            ref, hyp = _read(ref_path), _read(hyp_path)
+            ref, hyp = read_textgrid(ref_path), read_textgrid(hyp_path)
         except OtalignError as err:
             errors.append(str(err))
             continue

@@ -18,7 +18,7 @@ MAX_CELLS = 2**28  # n * (2m + 1) per forced_align call, far below the overflow 
 def _align_piece(log_probs: torch.Tensor, targets: torch.Tensor, blank: int) -> tuple[Spans, torch.Tensor]:
     labels, _ = AF.forced_align(log_probs[None].float().cpu(), targets[None].int().cpu(), blank=blank)
     labels = labels[0]
-    n, m = labels.numel(), targets.numel()
+    m = targets.numel()
     onset = torch.full((m,), float("nan"), dtype=torch.float64)
     offset = torch.full((m,), float("nan"), dtype=torch.float64)
     j = -1

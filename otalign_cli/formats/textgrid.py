@@ -6,6 +6,7 @@ from pathlib import Path
 
 from praatio import textgrid as ptg
 
+from otalign_cli.errors import OtalignError
 from otalign_cli.formats.atomic import write_with
 
 Interval = tuple[float, float, str]
@@ -27,6 +28,15 @@ def write_textgrid(path: Path, tiers: dict[str, list[Interval]], duration: float
 
 
 def read_textgrid(path: Path) -> dict[str, list[Interval]]:
-    """Non-empty intervals of every interval tier; reads Praat's short, long and UTF-16 files."""
-    tg = ptg.openTextgrid(str(path), includeEmptyIntervals=False)
+    """Non-empty intervals of every interval tier; reads Praat's short, long and UTF-16 files.
+
+    A missing or malformed file raises ``OtalignError`` naming it.
+    """
+    if not path.is_file():
+        raise OtalignError(path, "TextGrid not found")
+    try:
+        tg = ptg.openTextgrid(str(path), includeEmptyIntervals=False)
+    except Exception as err:  # praatio raises several types for malformed files
+        reason = str(err).splitlines()[0][:100] if str(err) else type(err).__name__
+        raise OtalignError(path, f"cannot read TextGrid ({reason})") from None
     return {name: [(e.start, e.end, e.label) for e in tg.getTier(name).entries] for name in tg.tierNames}
