@@ -235,6 +235,7 @@ def train(
     lr: Annotated[float, typer.Option("--lr", help="Peak learning rate (AdamW, warm-up then cosine).")] = 2e-3,
     warmup: Annotated[int, typer.Option("--warmup", help="Warm-up steps.")] = 60,
     stop_after: Annotated[Optional[int], typer.Option("--stop-after", help="End at this step, keeping the --steps schedule.")] = None,
+    augment: Annotated[str, typer.Option("--augment", help="noise (gain + noise) or full (+ reverb, band-limit, mu-law).")] = "noise",
     supervised_steps: Annotated[int, typer.Option("--supervised-steps", help="OTTC warm start length (needs gold TextGrids).")] = 300,
     threads: Annotated[int, typer.Option("--threads")] = 1,
     seed: Annotated[int, typer.Option("--seed")] = 0,
@@ -250,13 +251,15 @@ def train(
 
     if kind not in ("ottc", "ctc"):
         fail(f"--kind must be ottc or ctc, not {kind!r}", code=2)
+    if augment not in ("noise", "full"):
+        fail(f"--augment must be noise or full, not {augment!r}", code=2)
     try:
         examples = [e for root in [corpus, *(add_corpus or [])] for e in load_corpus(root)]
     except OtalignError as err:
         fail(str(err))
     if not examples:
         fail(f"{corpus}: no audio with transcripts found")
-    cfg = TrainConfig(kind=kind, steps=steps, batch_seconds=batch_seconds, lr=lr, warmup=warmup, stop_after=stop_after,
+    cfg = TrainConfig(kind=kind, steps=steps, batch_seconds=batch_seconds, lr=lr, warmup=warmup, stop_after=stop_after, augment=augment,
                       supervised_steps=supervised_steps, threads=threads, seed=seed)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), TextColumn("{task.fields[loss]}"), console=err_console) as progress:

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 
 from otalign_cli.alignment.ot import ottc_loss
 from otalign_cli.audio import load_audio
+from otalign_cli.augment import augment
 from otalign_cli.checkpoint import load_checkpoint, save_checkpoint
 from otalign_cli.features import log_mel
 from otalign_cli.formats.textgrid import read_textgrid
@@ -60,6 +61,7 @@ class TrainConfig:
     supervised_floor: float = 0.1
     stop_after: int | None = None  # end this run at that step, keeping the schedule of ``steps``
     noise_prob: float = 0.5
+    augment: str = "noise"  # "noise" (gain + white noise) or "full" (+ reverb, band-limit, mu-law)
     seed: int = 0
     threads: int = 1
     extra: dict = field(default_factory=dict)
@@ -120,17 +122,6 @@ def oracle_targets(intervals: list[tuple[float, float]], n: int, frame_shift: fl
     return label, alpha
 
 
-def _augment(audio: np.ndarray, rng: random.Random, noise_prob: float) -> torch.Tensor:
-    x = torch.from_numpy(audio)
-    x = x * 10 ** (rng.uniform(-12, 6) / 20)
-    if rng.random() < noise_prob:
-        snr = rng.uniform(10, 40)
-        power = x.pow(2).mean().clamp(min=1e-10)
-        gen = torch.Generator().manual_seed(rng.randrange(2**31))
-        x = x + torch.randn(x.shape, generator=gen) * (power / 10 ** (snr / 10)).sqrt()
-    return x.clamp(-1, 1)
-
-
 def batches(examples: list[Example], seconds: float, rng: random.Random) -> list[list[Example]]:
     """Length-sorted buckets of about ``seconds`` of audio each, in random order."""
     order = sorted(examples, key=lambda e: len(e.audio))
@@ -147,8 +138,9 @@ def batches(examples: list[Example], seconds: float, rng: random.Random) -> list
     return out
 
 
-def _collate(batch: list[Example], model: AlignmentModel, rng: random.Random | None, noise_prob: float):
-    feats = [log_mel(_augment(e.audio, rng, noise_prob) if rng else torch.from_numpy(e.audio)) for e in batch]
+def _collate(batch: list[Example], model: AlignmentModel, rng: random.Random | None, cfg: TrainConfig):
+    feats = [log_mel(augment(e.audio, rng, cfg.augment, cfg.noise_prob) if rng else torch.from_numpy(e.audio))
+             for e in batch]
     lengths = torch.tensor([f.shape[0] for f in feats])
     x = torch.nn.utils.rnn.pad_sequence(feats, batch_first=True)
     vocab = {t: i for i, t in enumerate(model.cfg.vocab)}
@@ -160,7 +152,7 @@ def _collate(batch: list[Example], model: AlignmentModel, rng: random.Random | N
 
 def compute_loss(model: AlignmentModel, batch: list[Example], cfg: TrainConfig, step: int,
                  rng: random.Random | None) -> tuple[torch.Tensor, dict[str, float]]:
-    x, lengths, y, t_lengths = _collate(batch, model, rng, cfg.noise_prob)
+    x, lengths, y, t_lengths = _collate(batch, model, rng, cfg)
     out = model(x, lengths)
     lp, n_len = out["log_probs"], out["lengths"]
     if cfg.kind == "ctc":
