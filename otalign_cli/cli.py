@@ -61,7 +61,7 @@ def _fmt_ms(v: float | None) -> str:
     return "-" if v is None else f"{v:+.1f}"
 
 
-def report_table(res) -> Table:
+def report_table(res, min_confidence: float | None = None) -> Table:
     s = res.stats
     t = Table(title=f"{res.audio.name}  ({res.duration:.2f} s, readout: {res.readout})", show_header=True)
     t.add_column("measure")
@@ -79,6 +79,10 @@ def report_table(res) -> Table:
     elif "ctc_skipped" in s:
         t.add_row("CTC comparison", s["ctc_skipped"])
     t.add_row("OT dropped (% frames)", f"{s['dropped_pct']:.1f}")
+    if min_confidence is not None:
+        low = [f"{w.label} ({w.confidence:.2f}, {w.start:.2f} s)" for w in res.ot.words
+               if w.confidence is not None and w.confidence < min_confidence]
+        t.add_row(f"words with confidence < {min_confidence:g}", "\n".join(low) or "none")
     t.add_row("speed (x real time)", f"{s['real_time_factor']:.0f}")
     return t
 
@@ -96,6 +100,7 @@ def align(
     device: Annotated[Device, typer.Option("--device", help="Where the models run.")] = Device.auto,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing output files.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the report table.")] = False,
+    min_confidence: Annotated[Optional[float], typer.Option("--min-confidence", help="List words whose confidence is below this (0-1) in the report.")] = None,
 ) -> None:
     """Align one recording with its transcript; write TextGrid / CTM / JSON and report the label delay."""
     from otalign_cli.formats import output_paths
@@ -123,7 +128,7 @@ def align(
     except ValueError as err:
         fail(f"{audio}: {err}")
     if not quiet:
-        out_console.print(report_table(res))
+        out_console.print(report_table(res, min_confidence))
     for p in written:
         out_console.print(f"wrote {p}", highlight=False)
 

@@ -27,6 +27,7 @@ class Segment:
     label: str
     start: float
     end: float
+    confidence: float | None = None  # mean posterior of the token over its span, in [0, 1]
 
 
 @dataclass
@@ -60,14 +61,35 @@ def delay_summary(ctc_onsets: torch.Tensor, ot_onsets: torch.Tensor) -> dict[str
             "p90_ms": float(torch.quantile(d.to(torch.float64), 0.9))}
 
 
-def _to_alignment(spans: Spans, pron: Pronunciation, frame_shift: float, duration: float) -> Alignment:
+def span_confidence(log_probs: torch.Tensor, targets: torch.Tensor, spans: Spans) -> torch.Tensor:
+    """Per token, its posterior averaged over its span (frames weighted by their overlap).
+
+    Low values mark stretches where the audio does not sound like the transcript says.
+    """
+    probs = log_probs.exp()
+    n = probs.shape[0]
+    out = torch.empty(targets.numel(), dtype=torch.float64)
+    for j, (a, b) in enumerate(zip(spans.onset.tolist(), spans.offset.tolist())):
+        first, last = min(int(a), n - 1), min(max(int(a), int(-(-b // 1)) - 1), n - 1)
+        k = torch.arange(first, last + 1)
+        w = (torch.minimum(torch.tensor(b), k + 1.0) - torch.maximum(torch.tensor(a), k.double())).clamp(min=0)
+        if float(w.sum()) <= 0:
+            w = torch.ones_like(w)
+        out[j] = float((probs[k, targets[j]].double() * w).sum() / w.sum())
+    return out
+
+
+def _to_alignment(spans: Spans, pron: Pronunciation, frame_shift: float, duration: float,
+                  confidence: torch.Tensor | None = None) -> Alignment:
     on = (spans.onset * frame_shift).clamp(0, duration).tolist()
     off = (spans.offset * frame_shift).clamp(0, duration).tolist()
-    phones = [Segment(p, a, b) for p, a, b in zip(pron.phones, on, off)]
+    conf = confidence.tolist() if confidence is not None else [None] * len(on)
+    phones = [Segment(p, a, b, c) for p, a, b, c in zip(pron.phones, on, off, conf)]
     words: list[Segment] = []
     for w_idx, word in enumerate(pron.words):
         ks = [k for k, w in enumerate(pron.word_of_phone) if w == w_idx]
-        words.append(Segment(word.written, on[ks[0]], off[ks[-1]]))
+        word_conf = sum(conf[k] for k in ks) / len(ks) if confidence is not None else None
+        words.append(Segment(word.written, on[ks[0]], off[ks[-1]], word_conf))
     return Alignment(words, phones, list(pron.word_of_phone))
 
 
@@ -120,7 +142,7 @@ def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, c
     vocab = {t: i for i, t in enumerate(model.cfg.vocab)}
     targets = torch.tensor([vocab[p] for p in pron.phones])
     spans = ot_readout(out, targets, pron.word_of_phone, readout, model.cfg.vocab)
-    ot = _to_alignment(spans, pron, model.frame_shift, duration)
+    ot = _to_alignment(spans, pron, model.frame_shift, duration, span_confidence(out["log_probs"][0], targets, spans))
     stats: dict = {"dropped_pct": float(dropped_frames(out["alpha"][0]).double().mean() * 100),
                    "phones": m, "words": len(pron.words), "oov": list(pron.oov)}
     ctc = None

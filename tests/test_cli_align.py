@@ -32,6 +32,15 @@ def test_report_table_printed(aligned):
         assert row in proc.stdout
 
 
+def test_min_confidence_lists_low_words(example):
+    wav, txt = example
+    proc = run_cli("align", wav, txt, "--no-ctc", "-f", "json", "--min-confidence", "1.01")
+    assert proc.returncode == 0, proc.stderr
+    assert "words with confidence < 1.01" in proc.stdout and "Dashwood (" in proc.stdout
+    proc = run_cli("align", wav, txt, "--no-ctc", "-f", "json", "--overwrite", "--min-confidence", "0")
+    assert "words with confidence < 0" in proc.stdout and "none" in proc.stdout
+
+
 def test_textgrid_opens_in_praat_and_praatio(aligned):
     d, _ = aligned
     path = d / "dashwood.TextGrid"
@@ -57,7 +66,7 @@ def test_ctm_word_and_phone_lines(aligned):
     phones = [line.split() for line in (d / "dashwood.phones.ctm").read_text().splitlines()]
     assert [w[4] for w in words] == [w.written for w in normalize_transcript(EXAMPLE_TXT.read_text())]
     for rows in (words, phones):
-        assert all(r[0] == "dashwood" and r[1] == "1" and len(r) == 5 for r in rows)
+        assert all(r[0] == "dashwood" and r[1] == "1" and len(r) == 6 and 0 <= float(r[5]) <= 1 for r in rows)
         starts = [float(r[2]) for r in rows]
         assert starts == sorted(starts) and all(float(r[3]) >= 0 for r in rows)
     assert [p[4] for p in phones] == list(pronounce_transcript(EXAMPLE_TXT.read_text()).phones)
@@ -70,6 +79,9 @@ def test_json_fields(aligned):
     assert data["words"][1]["word"] == "Mr" and [p["phone"] for p in data["words"][1]["phones"]] == ["M", "IH", "S", "T", "ER"]
     for w in data["words"]:
         assert w["start"] <= w["end"] and w["phones"][0]["start"] == w["start"] and w["phones"][-1]["end"] == w["end"]
+        assert 0 <= w["confidence"] <= 1 and all(0 <= p["confidence"] <= 1 for p in w["phones"])
+        mean = sum(p["confidence"] for p in w["phones"]) / len(w["phones"])
+        assert abs(w["confidence"] - mean) < 1e-3
     assert set(data["label_delay"]) == {"mean_ms", "median_ms", "p90_ms"}
     assert len(data["ctc"]["words"]) == len(data["words"])
     assert 0 <= data["stats"]["ctc_peaky_pct"] <= 100 and data["duration"] == pytest.approx(7.1)

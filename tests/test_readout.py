@@ -104,3 +104,14 @@ def test_ctc_cuts_respect_cell_limit():
     for (f0, f1, j0, j1), nxt in zip(cuts, cuts[1:]):
         assert f1 == nxt[0] and j1 == nxt[2]
     assert all((f1 - f0) * (2 * (j1 - j0) + 1) <= 20000 for f0, f1, j0, j1 in cuts)
+
+
+def test_span_confidence_is_the_overlap_weighted_posterior():
+    from otalign_cli.alignment.readout import Spans
+    from otalign_cli.pipeline import span_confidence
+
+    probs = torch.tensor([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8], [0.2, 0.8]])
+    spans = Spans(torch.tensor([0.0, 1.5], dtype=torch.float64), torch.tensor([1.5, 4.0], dtype=torch.float64))
+    conf = span_confidence(probs.log(), torch.tensor([0, 1]), spans)
+    assert conf[0].item() == pytest.approx((0.9 * 1 + 0.5 * 0.5) / 1.5)
+    assert conf[1].item() == pytest.approx((0.5 * 0.5 + 0.8 + 0.8) / 2.5)

@@ -1,4 +1,4 @@
-"""NIST CTM: one line per token, ``<file> <channel> <start> <duration> <token>``."""
+"""NIST CTM: one line per token, ``<file> <channel> <start> <duration> <token> [<confidence>]``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from otalign_cli.pipeline import Segment
 
 
 def ctm_lines(file_id: str, segments: list[Segment], channel: str = "1") -> str:
-    return "".join(f"{file_id} {channel} {s.start:.3f} {s.end - s.start:.3f} {s.label.replace(' ', '_')}\n"
-                   for s in segments)
+    """One line per segment; the optional sixth column is the confidence when there is one."""
+    return "".join(f"{file_id} {channel} {s.start:.3f} {s.end - s.start:.3f} {s.label.replace(' ', '_')}"
+                   + (f" {s.confidence:.3f}" if s.confidence is not None else "") + "\n" for s in segments)
 
 
 def write_ctm(path: Path, file_id: str, segments: list[Segment]) -> None:

@@ -10,12 +10,18 @@ from otalign_cli.formats.atomic import write_text_atomic
 from otalign_cli.pipeline import Alignment, FileResult
 
 
+def _entry(key: str, s) -> dict:
+    d = {key: s.label, "start": round(s.start, 4), "end": round(s.end, 4)}
+    if s.confidence is not None:
+        d["confidence"] = round(s.confidence, 4)
+    return d
+
+
 def _words(al: Alignment) -> list[dict]:
     out = []
     for w_idx, w in enumerate(al.words):
-        phones = [{"phone": p.label, "start": round(p.start, 4), "end": round(p.end, 4)}
-                  for p, owner in zip(al.phones, al.phone_word) if owner == w_idx]
-        out.append({"word": w.label, "start": round(w.start, 4), "end": round(w.end, 4), "phones": phones})
+        phones = [_entry("phone", p) for p, owner in zip(al.phones, al.phone_word) if owner == w_idx]
+        out.append({**_entry("word", w), "phones": phones})
     return out
 
 
