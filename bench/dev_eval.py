@@ -30,8 +30,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(2)
     ottc, _, ctc, _ = load_pair(args.model, args.ctc_model, True, "cpu")
-    examples = [e for root in args.corpus for e in
-                [x for x in load_corpus(root) if x.split == args.split][: args.limit]]
+    examples = [e for root in args.corpus for e in load_corpus(root, limit=args.limit, split=args.split)]
     results = {**evaluate(ottc, examples, args.readouts.split(",")), **evaluate(ctc, examples, [])}
     minutes = sum(len(e.audio) for e in examples) / 16000 / 60
     print(f"{results['ctc']['utterances']} utterances ({minutes:.1f} min), split '{args.split}' of "

@@ -75,8 +75,8 @@ def _transcript_of(audio: Path) -> Path | None:
     return None
 
 
-def load_corpus(root: Path, limit: int | None = None) -> list[Example]:
-    """Examples of a corpus folder; gold phone timings read from same-stem TextGrids."""
+def load_corpus(root: Path, limit: int | None = None, split: str | None = None) -> list[Example]:
+    """Examples of a corpus folder (only ``split`` if given); gold phone times from same-stem TextGrids."""
     entries: list[tuple[Path, str]] = []
     manifest = root / "manifest.jsonl"
     if manifest.is_file():
@@ -85,8 +85,10 @@ def load_corpus(root: Path, limit: int | None = None) -> list[Example]:
             entries.append((root / rec["audio"], rec.get("split", "train")))
     else:
         entries = [(p, "train") for p in sorted(root.rglob("*")) if p.suffix.lower() in AUDIO_EXTS]
+    if split is not None:
+        entries = [e for e in entries if e[1] == split]
     examples = []
-    for path, split in entries[:limit]:
+    for path, part in entries[:limit]:
         tg = path.with_suffix(".TextGrid")
         words = None
         if tg.is_file():
@@ -100,7 +102,7 @@ def load_corpus(root: Path, limit: int | None = None) -> list[Example]:
                 continue
             phones = list(pronounce_transcript(transcript.read_text(encoding="utf-8"), str(transcript)).phones)
             intervals = None
-        examples.append(Example(path.stem, load_audio(path), phones, intervals, split, words))
+        examples.append(Example(path.stem, load_audio(path), phones, intervals, part, words))
     return examples
 
 
