@@ -56,10 +56,15 @@ def main() -> None:
     for r in READOUTS:
         rows.append((f"readout {r}", best_of(lambda r=r: ot_readout(out, targets, pron.word_of_phone, r, ottc.cfg.vocab), 1)))
     rows.append(("CTC Viterbi (forced_align)", best_of(lambda: ctc_spans(cout["log_probs"][0], ctargets))))
-    print(f"{dur:.1f} s of audio, {len(pron.phones)} phones, {args.threads} threads, {platform.processor() or platform.machine()}\n")
-    print("| stage | seconds | x real time |\n|---|---|---|")
-    for name, sec in rows:
-        print(f"| {name} | {sec:.3f} | {dur / sec:.0f} |")
+    lines = [f"\n## Speed of each stage ({time.strftime('%Y-%m-%d')})\n",
+             f"{dur:.1f} s of audio ({args.audio.name} × {args.repeat}), {len(pron.phones)} phones, {args.threads} threads, "
+             f"{platform.machine()}. Command: `python bench/speed.py {args.audio} {args.transcript} --repeat {args.repeat}`.\n",
+             "| stage | seconds | × real time |", "|---|---|---|"]
+    lines += [f"| {name} | {sec:.3f} | {dur / sec:.0f} |" for name, sec in rows]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    with open(Path(__file__).with_name("RESULTS.md"), "a", encoding="utf-8") as f:
+        f.write(text)
 
 
 if __name__ == "__main__":
