@@ -9,8 +9,8 @@
     pip install pocketsphinx
     python bench/vs_pocketsphinx.py data/synth2 --limit 60
 
-Appends the tables to bench/RESULTS.md. Files whose words pocketsphinx's dictionary lacks are
-skipped for all three aligners.
+Appends the tables to bench/RESULTS.md. Files whose words pocketsphinx's dictionary lacks, or
+that pocketsphinx fails to align, are skipped for all three aligners (the count is printed).
 """
 
 from __future__ import annotations
@@ -44,12 +44,15 @@ def pocketsphinx_align(audio: np.ndarray, words: list[str]):
         return None
     pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16).tobytes()
     d.set_align_text(" ".join(words))
-    for second_pass in (False, True):
-        if second_pass:
-            d.set_alignment()
-        d.start_utt()
-        d.process_raw(pcm, full_utt=True)
-        d.end_utt()
+    try:
+        for second_pass in (False, True):
+            if second_pass:
+                d.set_alignment()
+            d.start_utt()
+            d.process_raw(pcm, full_utt=True)
+            d.end_utt()
+    except RuntimeError:  # pocketsphinx found no alignment ("Failed to stop utterance processing")
+        return None
     al = d.get_alignment()
     if al is None:
         return None
@@ -124,6 +127,8 @@ def main() -> None:
     lines = [f"\n## otalign vs pocketsphinx ({time.strftime('%Y-%m-%d')})\n",
              f"Machine: {platform.machine()}, 2 threads. Command: `python bench/vs_pocketsphinx.py {args.corpus} "
              f"--split {args.split} --limit {args.limit}`; pocketsphinx 5 from PyPI with its bundled en-us model.\n",
+             f"{len(items) - used} of {len(items)} utterances skipped (pocketsphinx: word not in its dictionary or no "
+             "alignment found).\n",
              f"Speed on the {used} utterances ({speed['audio'] / 60:.1f} min of audio), end to end per file: "
              f"otalign (OT readout `{DEFAULT_READOUT}` + CTC twin) {speed['audio'] / speed['otalign']:.0f}× real time, "
              f"pocketsphinx {speed['audio'] / speed['pocketsphinx']:.0f}× real time "
