@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import soundfile as sf
+from results import report
 
 
 def run(corpus: Path, out: Path, jobs: int) -> float:
@@ -62,10 +63,7 @@ def main() -> None:
     lines.append(f"| --jobs 2, run again on the finished output (all skipped) | {resume:.1f} | - |")
     lines.append(f"\n--jobs 2 vs --jobs 1: {walls[1] / walls[2]:.2f}× faster; resuming a finished run costs "
                  f"{100 * resume / walls[2]:.0f} % of running it.")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    with open(Path(__file__).with_name("RESULTS.md"), "a", encoding="utf-8") as f:
-        f.write(text)
+    report(lines)
 
 
 if __name__ == "__main__":

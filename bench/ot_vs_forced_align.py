@@ -17,7 +17,8 @@ import platform
 import subprocess
 import sys
 import time
-from pathlib import Path
+
+from results import RESULTS
 
 CHILD = r"""
 import json, resource, sys, time, torch
@@ -91,7 +92,7 @@ def main() -> None:
               f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, 2 threads, torch "
               f"{__import__('torch').__version__}. Command: `python bench/ot_vs_forced_align.py`. Peak MB is the "
               f"whole measuring process (Python + torch ≈ 300 MB before any work).\n\n")
-    with open(Path(__file__).with_name("RESULTS.md"), "a", encoding="utf-8") as f:
+    with open(RESULTS, "a", encoding="utf-8") as f:
         f.write(header + table + "\n")
 
 

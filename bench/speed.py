@@ -21,6 +21,7 @@ from otalign_cli.features import log_mel
 from otalign_cli.models import load_pair
 from otalign_cli.pipeline import READOUTS, forward, ot_readout
 from otalign_cli.text.pronounce import pronounce_transcript
+from results import report
 
 
 def best_of(fn, runs: int = 3) -> float:
@@ -61,10 +62,7 @@ def main() -> None:
              f"{platform.machine()}. Command: `python bench/speed.py {args.audio} {args.transcript} --repeat {args.repeat}`.\n",
              "| stage | seconds | × real time |", "|---|---|---|"]
     lines += [f"| {name} | {sec:.3f} | {dur / sec:.0f} |" for name, sec in rows]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    with open(Path(__file__).with_name("RESULTS.md"), "a", encoding="utf-8") as f:
-        f.write(text)
+    report(lines)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from otalign_cli.metrics import boundary_errors, summarize
 from otalign_cli.models import load_pair
 from otalign_cli.pipeline import DEFAULT_READOUT, align_file
 from otalign_cli.text.normalize import normalize_transcript
+from results import report
 
 LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
 
@@ -165,10 +166,7 @@ def main() -> None:
     for pair, diffs in agree.items():
         d = np.concatenate(diffs)
         lines.append(f"| {pair} | {(d <= 0.02).mean() * 100:.0f} | {(d <= 0.05).mean() * 100:.0f} | {d.mean() * 1000:.0f} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    with open(Path(__file__).with_name("RESULTS.md"), "a", encoding="utf-8") as f:
-        f.write(text)
+    report(lines)
 
 
 if __name__ == "__main__":
