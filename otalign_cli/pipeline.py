@@ -9,7 +9,8 @@ from pathlib import Path
 import torch
 
 from otalign_cli.alignment.ctc import MAX_CELLS, ctc_spans, cuts_from_guide, min_frames
-from otalign_cli.alignment.readout import Spans, dropped_frames, ot_spans, ot_token_of_frame, refine_alpha, viterbi_spans
+from otalign_cli.alignment.readout import (Spans, dropped_frames, ot_spans, ot_token_of_frame, refine_alpha,
+                                           snap_to_pauses, viterbi_spans)
 from otalign_cli.audio import SAMPLE_RATE, load_audio
 from otalign_cli.errors import OtalignError
 from otalign_cli.features import log_mel
@@ -103,7 +104,8 @@ def ot_readout(out: dict, targets: torch.Tensor, word_of_phone: tuple[int, ...] 
     if readout == "refine":
         if SILENCE in vocab:  # frames the phone head calls silence carry no transcript mass
             alpha = alpha * (1 - lp[:, vocab.index(SILENCE)].exp()).clamp(min=1e-6)
-        return ot_spans(refine_alpha(alpha, lp, targets), m)
+        refined = refine_alpha(alpha, lp, targets)
+        return snap_to_pauses(ot_spans(refined, m), refined)
     word_end = torch.tensor([k + 1 == m or word_of_phone[k + 1] != word_of_phone[k] for k in range(m)])
     sil = vocab.index(SILENCE) if SILENCE in vocab else None
     if readout == "viterbi":

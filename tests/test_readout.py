@@ -115,3 +115,26 @@ def test_span_confidence_is_the_overlap_weighted_posterior():
     conf = span_confidence(probs.log(), torch.tensor([0, 1]), spans)
     assert conf[0].item() == pytest.approx((0.9 * 1 + 0.5 * 0.5) / 1.5)
     assert conf[1].item() == pytest.approx((0.5 * 0.5 + 0.8 + 0.8) / 2.5)
+
+
+def test_snap_gives_a_pause_to_no_token():
+    from otalign_cli.alignment.readout import snap_to_pauses
+
+    # token 0: frames 0-3 (mass 4); token 1 starts with a sliver (frame 4, mass 0.5), then a 5-frame
+    # pause, then frames 10-12 (mass 3.5): the plain readout starts token 1 before the pause
+    alpha = torch.tensor([1.0, 1, 1, 1, 0.5, 0, 0, 0, 0, 0, 1, 1, 1.5])
+    plain = ot_spans(alpha, 2)
+    assert plain.onset[1].item() == pytest.approx(4.0) and plain.offset[1].item() == pytest.approx(13.0)
+    snapped = snap_to_pauses(plain, alpha, min_gap=4)
+    assert snapped.offset[0].item() == pytest.approx(5.0)  # token 0 takes the sliver
+    assert snapped.onset[1].item() == pytest.approx(10.0)  # token 1 starts after the pause
+    short = snap_to_pauses(plain, alpha, min_gap=6)  # a run shorter than min_gap (a closure) stays
+    assert torch.equal(short.onset, plain.onset) and torch.equal(short.offset, plain.offset)
+
+
+def test_snap_keeps_the_side_with_most_mass():
+    from otalign_cli.alignment.readout import snap_to_pauses
+
+    alpha = torch.tensor([1.0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0.5, 1, 1, 1])  # token 1: 1.25 of its 4.75 before the pause
+    snapped = snap_to_pauses(ot_spans(alpha, 2), alpha, min_gap=4)
+    assert snapped.offset[0].item() == pytest.approx(6.0) and snapped.onset[1].item() == pytest.approx(10.0)

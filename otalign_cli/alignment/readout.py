@@ -65,6 +65,45 @@ def ot_spans(alpha: torch.Tensor, m: int, threshold: float = DROP_THRESHOLD, tol
     return Spans(onset, offset)
 
 
+def snap_to_pauses(spans: Spans, alpha: torch.Tensor, min_gap: int = 4,
+                   threshold: float = DROP_THRESHOLD) -> Spans:
+    """Give each pause (a run of at least ``min_gap`` dropped frames) to no token.
+
+    The plain readout lets a token start where the cumulative mass crosses j/m, which can be a
+    frame before a pause, so the token's span swallows the pause. When a pause lies inside a
+    token's span, the token keeps the side holding most of its mass; the sliver on the other
+    side goes to the neighbouring token. Shorter runs (a stop closure) are left inside.
+    """
+    a = alpha.detach().to(torch.float64).clone()
+    drop = dropped_frames(a, threshold)
+    if bool(drop.all()):
+        return spans
+    a[drop] = 0.0
+    cum = torch.cumsum(a / a.sum(), 0)
+    onset, offset = spans.onset.clone(), spans.offset.clone()
+    m = onset.numel()
+    flags = torch.cat([torch.tensor([False]), drop, torch.tensor([False])]).to(torch.int8)
+    edges = torch.diff(flags)
+    starts = torch.nonzero(edges == 1).flatten().tolist()
+    ends = torch.nonzero(edges == -1).flatten().tolist()
+    for g0, g1 in zip(starts, ends):
+        if g1 - g0 < min_gap:
+            continue
+        j = int(torch.searchsorted(onset, torch.tensor(float(g0), dtype=torch.float64), right=True)) - 1
+        if j < 0 or not (onset[j] < g0 and offset[j] > g1):
+            continue  # the pause already lies between tokens
+        before = float(cum[g0 - 1]) - j / m if g0 > 0 else 0.0
+        if before < 0.5 / m:
+            onset[j] = float(g1)
+            if j > 0:
+                offset[j - 1] = float(g0)
+        else:
+            offset[j] = float(g0)
+            if j + 1 < m:
+                onset[j + 1] = float(g1)
+    return Spans(onset, offset)
+
+
 def refine_alpha(alpha: torch.Tensor, log_probs: torch.Tensor, targets: torch.Tensor,
                  steps: int = 40, lr: float = 0.1, pull: float = 0.01) -> torch.Tensor:
     """Alpha moved by Adam on log-alpha to lower the OT cost of this transcript.
