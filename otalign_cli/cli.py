@@ -300,14 +300,14 @@ def plot(
 
     if output.exists() and not overwrite:
         fail(f"{output}: output exists (use --overwrite to replace it)")
+    if end is not None and end <= start:
+        fail(f"--end ({end}) must be after --start ({start})", code=2)
     try:
         ottc, _, ctc_net, _ = load_pair(model, ctc_model, True, "cpu")
         res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value)
         tiers = textgrid_tiers(res)
         if textgrid is not None:
             tiers = read_textgrid(textgrid)
-        if end is not None and end <= start:
-            raise OtalignError(None, f"--end ({end}) must be after --start ({start})")
         title = f"{audio.name} — OT readout {res.readout} (blue), CTC Viterbi (red, dashed)"
         plot_alignment(output, load_audio(audio), tiers, res.traces, title, start=start,
                        end=min(end, res.duration) if end is not None else None)
