@@ -1,4 +1,9 @@
-"""Log-mel features: Kaldi-compatible fbank (torchaudio) at a 10 ms hop, normalized per utterance."""
+"""Log-mel features: Kaldi-compatible fbank (torchaudio) at a 10 ms hop, normalized per recording.
+
+Long recordings are processed in blocks of frames so memory stays proportional to the output
+(80 floats per 10 ms), not to fbank's intermediate window and spectrum buffers, which for an
+hour of audio would take several GB at once. The blocks give exactly the frames of one call.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,12 @@ from dataclasses import asdict, dataclass
 
 import torch
 from torchaudio.compliance import kaldi
+
+BLOCK_FRAMES = 6000  # one minute of frames per fbank call
+# Log-mel floor, about the level of 1-LSB noise in 16-bit audio. Digital silence (exact zeros,
+# common between chapters or after editing) would otherwise sit at log(eps) = -15.9, an outlier
+# that skews the normalization of the whole recording and the model never saw in training.
+LOG_MEL_FLOOR = 3.0
 
 
 @dataclass(frozen=True)
@@ -19,20 +30,43 @@ class FeatureConfig:
         return asdict(self)
 
 
-def log_mel(samples: torch.Tensor, cfg: FeatureConfig = FeatureConfig()) -> torch.Tensor:
+def _fbank(samples: torch.Tensor, cfg: FeatureConfig, snip_edges: bool) -> torch.Tensor:
+    return kaldi.fbank(samples[None, :] * 32768.0, num_mel_bins=cfg.num_mel_bins, frame_length=cfg.frame_length_ms,
+                       frame_shift=cfg.frame_shift_ms, sample_frequency=cfg.sample_rate, dither=0.0,
+                       snip_edges=snip_edges, energy_floor=1.0)
+
+
+def _padded_slice(samples: torch.Tensor, start: int, stop: int, pad: int) -> torch.Tensor:
+    """``samples`` reflected at both ends the way Kaldi's ``snip_edges=False`` pads them, [start, stop)."""
+    n = samples.numel()
+    idx = torch.arange(start, stop) - pad
+    idx = torch.where(idx < 0, -1 - idx, idx)
+    idx = torch.where(idx >= n, 2 * n - 1 - idx, idx)
+    return samples[idx.clamp(0, n - 1)]
+
+
+def log_mel(samples: torch.Tensor, cfg: FeatureConfig = FeatureConfig(),
+            block_frames: int = BLOCK_FRAMES) -> torch.Tensor:
     """(K, num_mel_bins) features of 1-D float samples in [-1, 1]; frame k is centred at k * hop.
 
     ``snip_edges=False`` makes frame k centred on sample k * hop, so frame times need no offset;
-    mean/variance normalization per utterance removes level and channel differences.
+    mean/variance normalization over the recording removes level and channel differences.
     """
-    feats = kaldi.fbank(
-        samples[None, :] * 32768.0,
-        num_mel_bins=cfg.num_mel_bins,
-        frame_length=cfg.frame_length_ms,
-        frame_shift=cfg.frame_shift_ms,
-        sample_frequency=cfg.sample_rate,
-        dither=0.0,
-        snip_edges=False,
-        energy_floor=1.0,
-    )
-    return (feats - feats.mean(0)) / (feats.std(0) + 1e-5)
+    shift = int(cfg.sample_rate * cfg.frame_shift_ms / 1000)
+    length = int(cfg.sample_rate * cfg.frame_length_ms / 1000)
+    n_frames = (samples.numel() + shift // 2) // shift
+    if n_frames <= block_frames:
+        feats = _fbank(samples, cfg, snip_edges=False)
+    else:
+        pad = length // 2 - shift // 2
+        feats = torch.empty(n_frames, cfg.num_mel_bins)
+        for f0 in range(0, n_frames, block_frames):
+            f1 = min(f0 + block_frames, n_frames)
+            piece = _padded_slice(samples, f0 * shift, (f1 - 1) * shift + length, pad)
+            feats[f0:f1] = _fbank(piece, cfg, snip_edges=True)
+    feats.clamp_(min=LOG_MEL_FLOOR)
+    mean = feats.mean(0)
+    std = feats.std(0)
+    feats -= mean
+    feats /= std + 1e-5
+    return feats

@@ -10,10 +10,12 @@ import torch
 
 from otalign_cli.alignment.ctc import MAX_CELLS, ctc_spans, cuts_from_guide, min_frames
 from otalign_cli.alignment.readout import (Spans, dropped_frames, ot_spans, ot_token_of_frame, refine_alpha,
-                                           snap_to_pauses, viterbi_spans)
+                                           snap_to_pauses, viterbi_path, viterbi_spans)
+from otalign_cli.alignment.segments import plan_segments
 from otalign_cli.audio import SAMPLE_RATE, load_audio
 from otalign_cli.errors import OtalignError
 from otalign_cli.features import log_mel
+from otalign_cli.inference import run_model
 from otalign_cli.model import AlignmentModel
 from otalign_cli.text.phones import SILENCE
 from otalign_cli.text.pronounce import Pronunciation, pronounce_transcript
@@ -21,6 +23,9 @@ from otalign_cli.text.pronounce import Pronunciation, pronounce_transcript
 READOUTS = ("refine", "banded", "plain", "viterbi")
 DEFAULT_READOUT = "refine"
 BAND = 64  # states searched around the OT path: about +-1.5 s of speech
+LONG_FRAMES = 500  # past 10 s, readouts run piece by piece between anchors
+PIECE_FRAMES = 250  # about 5 s per piece: the refine readout drifts over longer stretches with pauses
+BEAM, MAX_BEAM = 128, 1024  # states in the anchoring beam Viterbi (about 7 s of speech)
 
 
 @dataclass
@@ -96,8 +101,51 @@ def _to_alignment(spans: Spans, pron: Pronunciation, frame_shift: float, duratio
 
 def ot_readout(out: dict, targets: torch.Tensor, word_of_phone: tuple[int, ...] | list[int], readout: str,
                vocab: tuple[str, ...]) -> Spans:
-    """Token spans in frames from the OTTC model's outputs with the chosen readout."""
-    alpha, lp = out["alpha"][0], out["log_probs"][0]
+    """Token spans in frames from the OTTC model's outputs with the chosen readout.
+
+    Past ``LONG_FRAMES`` every readout but ``plain`` runs piece by piece between anchors found
+    by a beam Viterbi over the whole file (``alignment.segments``), so errors cannot accumulate.
+    """
+    m = targets.numel()
+    if readout not in READOUTS:
+        raise ValueError(f"unknown readout {readout!r}; choose from {', '.join(READOUTS)}")
+    n = out["alpha"].shape[1]
+    if readout == "plain" or n <= LONG_FRAMES or SILENCE not in vocab:
+        return _readout_piece(out["alpha"][0], out["log_probs"][0], targets, list(word_of_phone), readout, vocab)
+    pieces = anchor_segments(out["log_probs"][0], targets, _word_end(list(word_of_phone)), vocab.index(SILENCE))
+    onset, offset = torch.empty(m, dtype=torch.float64), torch.empty(m, dtype=torch.float64)
+    for f0, f1, j0, j1 in pieces:
+        sp = _readout_piece(out["alpha"][0, f0:f1], out["log_probs"][0, f0:f1], targets[j0:j1],
+                            list(word_of_phone[j0:j1]), readout, vocab)
+        onset[j0:j1], offset[j0:j1] = sp.onset + f0, sp.offset + f0
+    return Spans(onset, offset)
+
+
+def _word_end(word_of_phone: list[int]) -> torch.Tensor:
+    m = len(word_of_phone)
+    return torch.tensor([k + 1 == m or word_of_phone[k + 1] != word_of_phone[k] for k in range(m)])
+
+
+def anchor_segments(log_probs: torch.Tensor, targets: torch.Tensor, word_end: torch.Tensor,
+                    sil: int) -> list[tuple[int, int, int, int]]:
+    """Pieces (f0, f1, j0, j1) of a long recording, cut at pauses of a beam Viterbi path.
+
+    The beam widens (up to ``MAX_BEAM`` states) if the path loses the transcript.
+    """
+    beam = BEAM
+    while True:
+        try:
+            tok_path, _ = viterbi_path(log_probs, targets, word_end, sil, band=beam)
+            break
+        except ValueError:
+            if beam >= MAX_BEAM:
+                raise
+            beam *= 2
+    return plan_segments(tok_path, word_end.numpy(), PIECE_FRAMES)
+
+
+def _readout_piece(alpha: torch.Tensor, lp: torch.Tensor, targets: torch.Tensor, word_of_phone: list[int],
+                   readout: str, vocab: tuple[str, ...]) -> Spans:
     m = targets.numel()
     if readout == "plain":
         return ot_spans(alpha, m)
@@ -106,20 +154,16 @@ def ot_readout(out: dict, targets: torch.Tensor, word_of_phone: tuple[int, ...] 
             alpha = alpha * (1 - lp[:, vocab.index(SILENCE)].exp()).clamp(min=1e-6)
         refined = refine_alpha(alpha, lp, targets)
         return snap_to_pauses(ot_spans(refined, m), refined)
-    word_end = torch.tensor([k + 1 == m or word_of_phone[k + 1] != word_of_phone[k] for k in range(m)])
+    word_end = _word_end(word_of_phone)
     sil = vocab.index(SILENCE) if SILENCE in vocab else None
     if readout == "viterbi":
         return viterbi_spans(lp, targets, word_end, sil)
-    if readout == "banded":
-        return viterbi_spans(lp, targets, word_end, sil, center=ot_token_of_frame(alpha, m), band=BAND)
-    raise ValueError(f"unknown readout {readout!r}; choose from {', '.join(READOUTS)}")
+    return viterbi_spans(lp, targets, word_end, sil, center=ot_token_of_frame(alpha, m), band=BAND)
 
 
-@torch.no_grad()
 def forward(model: AlignmentModel, feats: torch.Tensor, device: str) -> dict:
-    x = feats[None].to(device)
-    out = model(x, torch.tensor([feats.shape[0]], device=device))
-    return {k: v.cpu() for k, v in out.items()}
+    """Model outputs of one recording, in overlapping chunks past 30 s (see ``inference``)."""
+    return run_model(model, feats, device)
 
 
 def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, ctc_model: AlignmentModel | None,

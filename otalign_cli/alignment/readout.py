@@ -146,13 +146,17 @@ def _states(targets: torch.Tensor, word_end: torch.Tensor | None, sil_id: int | 
     return np.array(ids), np.array(optional), np.array(token)
 
 
-def viterbi_spans(log_probs: torch.Tensor, targets: torch.Tensor, word_end: torch.Tensor | None = None,
-                  sil_id: int | None = None, center: torch.Tensor | None = None, band: int | None = None) -> Spans:
+def viterbi_path(log_probs: torch.Tensor, targets: torch.Tensor, word_end: torch.Tensor | None = None,
+                 sil_id: int | None = None, center: torch.Tensor | None = None,
+                 band: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Best monotone path of the transcript through per-frame log-posteriors.
 
-    ``center`` (n,) is the token each frame holds on a guide path (the OT plan); with ``band``
-    only ``band`` states around it are searched. Raises ``ValueError`` if there are fewer
-    frames than tokens or the band cannot reach the end.
+    Returns the transcript token of each frame (-1 on a silence state) and the path's states.
+    With ``band`` only ``band`` states are searched per frame: around ``center`` (n,), the token
+    each frame holds on a guide path, or, without a guide, a band that follows the best state
+    of the previous frame (a beam: O(n * band) whatever the length, anchored on the posteriors).
+    Raises ``ValueError`` if there are fewer frames than tokens or no path reaches the end
+    inside the band.
     """
     lp = log_probs.detach().to(torch.float32).cpu().numpy()
     n = lp.shape[0]
@@ -162,8 +166,8 @@ def viterbi_spans(log_probs: torch.Tensor, targets: torch.Tensor, word_end: torc
     if n < m:
         raise ValueError(f"{n} frames cannot hold {m} tokens")
     width = k_total if band is None or band >= k_total else band
-    if width < k_total:
-        assert center is not None, "a banded search needs the guide path"
+    follow = width < k_total and center is None
+    if width < k_total and not follow:
         state_of_token = np.flatnonzero(token >= 0)
         mid = state_of_token[center.cpu().numpy().clip(0, m - 1)]
         lo = np.clip(mid - width // 2, 0, k_total - width)
@@ -179,7 +183,10 @@ def viterbi_spans(log_probs: torch.Tensor, targets: torch.Tensor, word_end: torc
         delta[1] = lp[0, ids[1]]
     back = np.zeros((n, width), dtype=np.int8)
     pad = np.full(2, neg, dtype=np.float32)
+    ahead = width // 2  # a followed band is centred on the best state
     for t in range(1, n):
+        if follow:
+            lo[t] = min(max(lo[t - 1], lo[t - 1] + int(np.argmax(delta)) - ahead), k_total - width)
         shift = int(lo[t] - lo[t - 1])
         ext = np.concatenate([pad, delta, np.full(shift, neg, dtype=np.float32)])
         # ext[i + 2] is state lo[t-1] + i; state s = lo[t] + k sits at ext[k + shift + 2]
@@ -200,7 +207,12 @@ def viterbi_spans(log_probs: torch.Tensor, targets: torch.Tensor, word_end: torc
     for t in range(n - 1, -1, -1):
         path[t] = s
         s -= int(back[t, s - lo[t]])
-    tok_path = token[path]
+    return token[path], path
+
+
+def spans_of_path(tok_path: np.ndarray, m: int) -> Spans:
+    """Token spans of a frame-to-token path (-1 frames belong to no token)."""
+    n = tok_path.size
     frames = np.arange(n)
     keep = tok_path >= 0
     first = np.full(m, n, dtype=np.int64)
@@ -209,6 +221,13 @@ def viterbi_spans(log_probs: torch.Tensor, targets: torch.Tensor, word_end: torc
     np.maximum.at(last, tok_path[keep], frames[keep])
     onset, offset = first.astype(np.float64), (last + 1).astype(np.float64)
     return Spans(torch.from_numpy(onset), torch.from_numpy(offset))
+
+
+def viterbi_spans(log_probs: torch.Tensor, targets: torch.Tensor, word_end: torch.Tensor | None = None,
+                  sil_id: int | None = None, center: torch.Tensor | None = None, band: int | None = None) -> Spans:
+    """Token spans of ``viterbi_path``."""
+    tok_path, _ = viterbi_path(log_probs, targets, word_end, sil_id, center, band)
+    return spans_of_path(tok_path, int(targets.numel()))
 
 
 def ot_token_of_frame(alpha: torch.Tensor, m: int) -> torch.Tensor:

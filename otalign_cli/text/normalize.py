@@ -92,11 +92,12 @@ def spoken_form(token: str) -> list[str]:
         return _number(plain)
     if t in _SYMBOLS:
         return list(_SYMBOLS[t])
-    if re.fullmatch(r"\d+[a-z]+|[a-z]+\d+", t):
+    if re.fullmatch(r"[a-z0-9]+", t) and re.search(r"\d", t):  # mp3, b12, 4x4
         parts = re.findall(r"\d+|[a-z]+", t)
         return [w for p in parts for w in (spoken_form(p) if p.isdigit() else [p])]
-    parts = [p.strip("'") for p in re.split(r"[-.]", t)]
-    return [p for p in parts if p and re.search(r"\w", p)]
+    parts = [p.strip("'") for p in re.split(r"[-.]", t)]  # 3-D, covid-19, e.g.
+    parts = [p for p in parts if p and re.search(r"\w", p)]
+    return [w for p in parts for w in (spoken_form(p) if p != t and re.search(r"\d", p) else [p])]
 
 
 def normalize_transcript(text: str) -> list[WrittenWord]:
