@@ -1,0 +1,115 @@
+"""Long recordings: chunked features and encoder, beam anchoring, and a long file end to end."""
+
+import shutil
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from conftest import EXAMPLE_TXT, EXAMPLE_WAV, run_cli
+from otalign_cli.alignment.readout import spans_of_path, viterbi_path, viterbi_spans
+from otalign_cli.alignment.segments import plan_segments
+from otalign_cli.audio import load_audio
+from otalign_cli.evaluate import match_tokens
+from otalign_cli.features import log_mel
+from otalign_cli.formats.textgrid import read_textgrid
+from otalign_cli.inference import run_model
+from otalign_cli.models import load_pair
+
+
+def test_blockwise_features_equal_one_call():
+    x = torch.from_numpy(load_audio(EXAMPLE_WAV))
+    one = log_mel(x)
+    blocks = log_mel(x, block_frames=97)
+    assert blocks.shape == one.shape
+    assert torch.allclose(blocks, one, atol=1e-4)
+
+
+def test_digital_silence_is_floored_not_an_outlier():
+    x = torch.from_numpy(load_audio(EXAMPLE_WAV))
+    padded = torch.cat([torch.zeros(16000 * 20), x])  # 20 s of exact zeros before the speech
+    f_alone, f_padded = log_mel(x), log_mel(padded)
+    speech = f_padded[2000:]
+    # without the floor the zeros sit 20 log units below everything and squash the speech frames
+    assert float(torch.corrcoef(torch.stack([speech.flatten(), f_alone.flatten()]))[0, 1]) > 0.95
+
+
+def test_chunked_encoder_matches_one_pass():
+    ottc, _, _, _ = load_pair(None, None, False, "cpu")
+    x = torch.from_numpy(load_audio(EXAMPLE_WAV))
+    feats = log_mel(torch.cat([x, torch.zeros(4000), x, torch.zeros(4000), x]))  # about 22 s
+    whole = run_model(ottc, feats, chunk=10**9)
+    chunked = run_model(ottc, feats, chunk=300, context=250, batch_size=3)
+    assert chunked["log_probs"].shape == whole["log_probs"].shape
+    assert float((chunked["log_probs"].exp() - whole["log_probs"].exp()).abs().max()) < 0.02
+    assert float(((chunked["alpha"] - whole["alpha"]).abs() / whole["alpha"]).max()) < 0.05
+
+
+def _long_posteriors(n_words=40, phones=3, frames=4, pause=6, v=5):
+    """Words of ``phones`` tokens (ids cycling through v - 1), ``frames`` frames each, pauses between."""
+    lp, targets, word_end, bounds = [], [], [], []
+    t = 0
+    for w in range(n_words):
+        for p in range(phones):
+            tok = (w * phones + p) % (v - 1)
+            block = torch.full((frames, v), -8.0)
+            block[:, tok] = 0.0
+            lp.append(block)
+            targets.append(tok)
+            word_end.append(p == phones - 1)
+            bounds.append((t, t + frames))
+            t += frames
+        block = torch.full((pause, v), -8.0)
+        block[:, v - 1] = 0.0
+        lp.append(block)
+        t += pause
+    return torch.cat(lp), torch.tensor(targets), torch.tensor(word_end), bounds
+
+
+def test_beam_viterbi_follows_a_long_path_and_equals_full_search():
+    lp, targets, word_end, bounds = _long_posteriors()
+    full = viterbi_spans(lp, targets, word_end, sil_id=4)
+    tok, _ = viterbi_path(lp, targets, word_end, sil_id=4, band=12)
+    beam = spans_of_path(tok, targets.numel())
+    assert beam.onset.tolist() == full.onset.tolist() == [float(a) for a, _ in bounds]
+    assert beam.offset.tolist() == [float(b) for _, b in bounds]
+
+
+def test_segments_cut_in_pauses_and_tile_frames_and_tokens():
+    lp, targets, word_end, bounds = _long_posteriors(n_words=60)
+    tok, _ = viterbi_path(lp, targets, word_end, sil_id=4, band=12)
+    segs = plan_segments(tok, word_end.numpy(), target=60, min_pause=4)
+    assert len(segs) > 5
+    assert segs[0][0] == 0 and segs[0][2] == 0 and segs[-1][1] == lp.shape[0] and segs[-1][3] == targets.numel()
+    for (f0, f1, j0, j1), (g0, _, k0, _) in zip(segs, segs[1:]):
+        assert f1 == g0 and j1 == k0 and 30 < f1 - f0 < 120
+        assert tok[f1 - 1] < 0 and tok[f1] < 0  # the cut lies inside a pause
+        assert bounds[j1 - 1][1] <= f1 <= bounds[j1][0]  # and between the tokens it separates
+
+
+@pytest.mark.skipif(shutil.which("festival") is None, reason="festival is not installed")
+def test_three_minute_recording_aligns_in_one_pass_without_drift(tmp_path):
+    from otalign_cli.synth.corpus import build_corpus
+    from otalign_cli.synth.longform import build_long_recording, corpus_utterances
+
+    sentences = ["The cat sat on the mat.", "A quick brown fox jumps over the lazy dog.",
+                 "She sells sea shells by the sea shore.", "We will meet at the old mill tomorrow.",
+                 "Bring the red box and two green cups.", "Nobody knew where the road would lead."]
+    build_corpus(tmp_path / "corpus", hours=24 * 3 / 3600, seed=3, jobs=2, sentences=sentences, voices=("kal", "ked"))
+    stem = tmp_path / "long"
+    build_long_recording(corpus_utterances(tmp_path / "corpus", None), stem, minutes=3, seed=0)
+    duration = sf.info(str(stem.with_suffix(".wav"))).duration
+    assert duration >= 180
+    proc = run_cli("align", stem.with_suffix(".wav"), stem.with_suffix(".txt"), "-o", tmp_path / "out.TextGrid", "-q")
+    assert proc.returncode == 0, proc.stderr
+    ref = read_textgrid(stem.with_suffix(".TextGrid"))["words"]
+    hyp = read_textgrid(tmp_path / "out.TextGrid")
+    for tier, limit in (("words", 0.04), ("ctc-words", 0.08)):
+        pairs = match_tokens(ref, hyp[tier], "words")
+        assert len(pairs) > 0.9 * len(ref)
+        err = np.array([abs(hyp[tier][j][0] - ref[i][0]) for i, j in pairs])
+        pos = np.array([ref[i][0] for i, _ in pairs])
+        assert err.mean() < limit, (tier, err.mean())
+        first, last = err[pos < duration / 3].mean(), err[pos > 2 * duration / 3].mean()
+        assert last < first + 0.02, (tier, first, last)  # no drift along the file
