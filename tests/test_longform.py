@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from conftest import EXAMPLE_TXT, EXAMPLE_WAV, run_cli
+from conftest import EXAMPLE_WAV, run_cli
 from otalign_cli.alignment.readout import spans_of_path, viterbi_path, viterbi_spans
 from otalign_cli.alignment.segments import plan_segments
 from otalign_cli.audio import load_audio
