@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,17 +102,28 @@ def _align_one(item: Item, out: Path, formats: list[str], readout: str) -> Outco
     return Outcome(item, "aligned", duration=res.duration, seconds=res.stats["seconds"], delays_ms=delays)
 
 
+def pending(items: list[Item], out: Path, formats: list[str], overwrite: bool) -> tuple[list[Item], list[Item]]:
+    """(to align, already finished): a file is finished when all its outputs exist."""
+    todo, done = [], []
+    for item in items:
+        finished = not overwrite and all(p.exists() for p in outputs_of(out, item, formats))
+        (done if finished else todo).append(item)
+    return todo, done
+
+
 def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jobs: int, overwrite: bool,
               model: Path | None = None, ctc_model: Path | None = None, with_ctc: bool = True,
-              device: str = "cpu", on_done: Callable[[Outcome], None] | None = None) -> Iterator[Outcome]:
-    """Align ``items`` with ``jobs`` worker processes; yields each outcome as it completes."""
-    todo = []
-    for item in items:
-        if not overwrite and all(p.exists() for p in outputs_of(out, item, formats)):
-            yield Outcome(item, "skipped")
-        else:
-            todo.append(item)
+              device: str = "cpu", backend: str = "local", address: str | None = None) -> Iterator[Outcome]:
+    """Align ``items`` with ``jobs`` workers (processes, or Ray actors); yields each outcome as it completes."""
+    todo, done = pending(items, out, formats, overwrite)
+    for item in done:
+        yield Outcome(item, "skipped")
     if not todo:
+        return
+    if backend == "ray":
+        from otalign_cli.batch_ray import run_on_ray
+
+        yield from run_on_ray(todo, out, formats, readout, jobs, address, model, ctc_model, with_ctc, device)
         return
     threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
     # spawn, not fork: a forked child of a process that already ran torch can deadlock in OpenMP

@@ -40,6 +40,11 @@ class Device(str, Enum):
     cuda = "cuda"
 
 
+class Backend(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
 def fail(message: str, code: int = 1) -> None:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -145,6 +150,8 @@ def batch(
     ctc_model: Annotated[Optional[Path], typer.Option("--ctc-model")] = None,
     device: Annotated[Device, typer.Option("--device")] = Device.auto,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Redo files whose outputs exist.")] = False,
+    backend: Annotated[Backend, typer.Option("--backend", help="local: worker processes here; ray: Ray actors (pip install 'otalign[ray]').")] = Backend.local,
+    address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (e.g. ray://head:10001 or auto); default: start a local Ray with --jobs CPUs.")] = None,
 ) -> None:
     """Align every file of a corpus; failures go to OUT/errors.tsv, totals to OUT/summary.json."""
     import json
@@ -160,6 +167,13 @@ def batch(
         fail(f"{corpus}: not a folder", code=2)
     if jobs < 1:
         fail(f"--jobs must be at least 1, not {jobs}", code=2)
+    if address is not None and backend != Backend.ray:
+        fail("--address needs --backend ray", code=2)
+    if backend == Backend.ray:
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            fail("--backend ray needs Ray: pip install 'otalign[ray]'", code=2)
     items = discover(corpus)
     if not items:
         fail(f"{corpus}: no audio files (wav, flac, ogg, mp3) found", code=2)
@@ -177,7 +191,8 @@ def batch(
                   TextColumn("{task.fields[hours]:.2f} h aligned, {task.fields[failed]} failed"),
                   TimeRemainingColumn(), console=err_console) as progress:
         task = progress.add_task("aligning", total=len(items), hours=0.0, failed=0)
-        for o in run_batch(items, out, formats, readout.value, jobs, overwrite, model, ctc_model, ctc, dev):
+        for o in run_batch(items, out, formats, readout.value, jobs, overwrite, model, ctc_model, ctc, dev,
+                           backend.value, address):
             outcomes.append(o)
             if o.status == "failed":
                 progress.console.print(f"[bold red]error:[/] {o.reason}", highlight=False, soft_wrap=True)

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -110,3 +111,30 @@ def test_corpus_errors_are_usage_errors(tmp_path, bad):
         corpus.mkdir()
     proc = run_cli("batch", corpus, tmp_path / "out")
     assert proc.returncode == 2 and str(corpus) in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_ray_backend_gives_the_same_outputs_as_local(tmp_path):
+    pytest.importorskip("ray")
+    corpus = tmp_path / "corpus"
+    make_messy_corpus(corpus)
+    runs = {}
+    for backend in ("local", "ray"):
+        out = tmp_path / backend
+        proc = run_cli("batch", corpus, out, "-f", "textgrid", "-f", "ctm", "-f", "json", "--jobs", "2",
+                       "--backend", backend)
+        assert proc.returncode == 1, proc.stderr  # the broken files fail on both
+        assert "Traceback" not in proc.stderr
+        runs[backend] = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        summary = json.loads(runs[backend].pop(Path("summary.json")))
+        assert (summary["aligned"], summary["failed"]) == (2, 6)
+    assert runs["local"].keys() == runs["ray"].keys()
+    assert len(runs["local"]) == 2 * 4 + 1  # TextGrid, word and phone CTM, JSON per aligned file + errors.tsv
+    for rel, data in runs["local"].items():
+        assert runs["ray"][rel] == data, rel
+
+
+def test_address_without_ray_backend_is_a_usage_error(tmp_path):
+    corpus = tmp_path / "corpus"
+    make_messy_corpus(corpus)
+    proc = run_cli("batch", corpus, tmp_path / "out", "--address", "auto")
+    assert proc.returncode == 2 and "--address needs --backend ray" in proc.stderr

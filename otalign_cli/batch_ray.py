@@ -1,0 +1,47 @@
+"""The Ray backend of ``otalign batch``: the same job on a Ray cluster, one model pair per actor.
+
+Each actor loads the models once and aligns the files it is handed with the same code as a
+local worker, so outputs are identical. Files are read and written by path: on a cluster the
+corpus and output folders must be on a filesystem every node sees, and otalign must be
+installed on every node. Ray is an optional extra: ``pip install 'otalign[ray]'``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from otalign_cli.batch import Item, Outcome, _align_one, _init_worker
+from otalign_cli.errors import OtalignError
+
+
+class _Aligner:
+    """One worker: the models of ``_init_worker`` living in an actor's process."""
+
+    def __init__(self, model: Path | None, ctc_model: Path | None, with_ctc: bool, device: str, threads: int) -> None:
+        _init_worker(model, ctc_model, with_ctc, device, threads)
+
+    def align(self, item: Item, out: Path, formats: list[str], readout: str) -> Outcome:
+        return _align_one(item, out, formats, readout)
+
+
+def run_on_ray(todo: list[Item], out: Path, formats: list[str], readout: str, actors: int, address: str | None,
+               model: Path | None, ctc_model: Path | None, with_ctc: bool, device: str) -> Iterator[Outcome]:
+    """Yield outcomes as actors finish them. ``address`` None starts a local Ray with ``actors`` CPUs."""
+    try:
+        import ray
+        from ray.util import ActorPool
+    except ImportError:
+        raise OtalignError(None, "the Ray backend needs Ray: pip install 'otalign[ray]'") from None
+    started_here = not ray.is_initialized()
+    if started_here:
+        kwargs = {"address": address} if address else {"num_cpus": actors}
+        ray.init(include_dashboard=False, log_to_driver=False, logging_level="error", **kwargs)
+    try:
+        on_gpu = str(device).startswith("cuda")
+        remote = ray.remote(num_cpus=1, num_gpus=1 if on_gpu else 0)(_Aligner)
+        pool = ActorPool([remote.remote(model, ctc_model, with_ctc, device, 1) for _ in range(actors)])
+        yield from pool.map_unordered(lambda actor, item: actor.align.remote(item, out, formats, readout), todo)
+    finally:
+        if started_here:
+            ray.shutdown()
