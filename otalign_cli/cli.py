@@ -84,6 +84,8 @@ def report_table(res, min_confidence: float | None = None) -> Table:
     elif "ctc_skipped" in s:
         t.add_row("CTC comparison", s["ctc_skipped"])
     t.add_row("OT dropped (% frames)", f"{s['dropped_pct']:.1f}")
+    suspects = [f"{x['start']:.2f}-{x['end']:.2f} s: {x['words']}" for x in s.get("suspect", [])]
+    t.add_row("suspect stretches (audio unlike the transcript)", "\n".join(suspects) or "none")
     if min_confidence is not None:
         low = [f"{w.label} ({w.confidence:.2f}, {w.start:.2f} s)" for w in res.ot.words
                if w.confidence is not None and w.confidence < min_confidence]

@@ -12,6 +12,7 @@ from otalign_cli.alignment.ctc import MAX_CELLS, ctc_spans, cuts_from_guide, min
 from otalign_cli.alignment.readout import (Spans, dropped_frames, ot_spans, ot_token_of_frame, refine_alpha,
                                            snap_to_pauses, viterbi_path, viterbi_spans)
 from otalign_cli.alignment.segments import plan_segments
+from otalign_cli.alignment.suspect import suspect_stretches
 from otalign_cli.audio import SAMPLE_RATE, load_audio
 from otalign_cli.errors import OtalignError
 from otalign_cli.features import log_mel
@@ -82,6 +83,17 @@ def span_confidence(log_probs: torch.Tensor, targets: torch.Tensor, spans: Spans
         if float(w.sum()) <= 0:
             w = torch.ones_like(w)
         out[j] = float((probs[k, targets[j]].double() * w).sum() / w.sum())
+    return out
+
+
+def _suspects(log_probs: torch.Tensor, targets: torch.Tensor, spans: Spans, ot: Alignment,
+              frame_shift: float) -> list[dict]:
+    """Stretches where the audio does not sound like the transcript, with the words they touch."""
+    out = []
+    for a, b in suspect_stretches(log_probs, targets, spans):
+        start, end = a * frame_shift, b * frame_shift
+        words = [w.label for w in ot.words if w.end > start and w.start < end]
+        out.append({"start": round(start, 3), "end": round(end, 3), "words": " ".join(words)})
     return out
 
 
@@ -190,7 +202,8 @@ def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, c
     spans = ot_readout(out, targets, pron.word_of_phone, readout, model.cfg.vocab)
     ot = _to_alignment(spans, pron, model.frame_shift, duration, span_confidence(out["log_probs"][0], targets, spans))
     stats: dict = {"dropped_pct": float(dropped_frames(out["alpha"][0]).double().mean() * 100),
-                   "phones": m, "words": len(pron.words), "oov": list(pron.oov)}
+                   "phones": m, "words": len(pron.words), "oov": list(pron.oov),
+                   "suspect": _suspects(out["log_probs"][0], targets, spans, ot, model.frame_shift)}
     ctc = None
     if ctc_model is not None:
         cout = forward(ctc_model, feats, device)

@@ -1,0 +1,50 @@
+"""Stretches where the audio does not sound like the transcript: words missing, extra or wrong.
+
+Per frame, the phone the alignment assigns is compared with the phone the model finds most
+likely (a goodness-of-pronunciation score, log P(assigned) - max log P). Where a transcript is
+wrong, a run of frames is assigned phones the audio does not support: extra words squeezed in,
+or the audio of a missing word absorbed by its neighbours. A stretch is reported where most of
+``window`` consecutive frames score below ``threshold`` for at least ``min_frames`` frames.
+Measured on a 5-minute recording (bench/imperfect_transcripts.py), correct transcripts raise
+few such stretches and a few inserted or deleted words raise one each.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from otalign_cli.alignment.readout import Spans
+
+
+def assigned_tokens(spans: Spans, targets: torch.Tensor, n: int) -> torch.Tensor:
+    """Vocabulary id each frame is assigned to (-1 in pauses), from fractional spans."""
+    out = torch.full((n,), -1, dtype=torch.long)
+    for j, (a, b) in enumerate(zip(spans.onset.tolist(), spans.offset.tolist())):
+        out[max(0, round(a)):min(n, round(b))] = int(targets[j])
+    return out
+
+
+def suspect_stretches(log_probs: torch.Tensor, targets: torch.Tensor, spans: Spans, threshold: float = -3.0,
+                      window: int = 15, min_frac: float = 0.6, min_frames: int = 30) -> list[tuple[int, int]]:
+    """Frame ranges [start, end) whose assigned phones the audio does not support."""
+    n = log_probs.shape[0]
+    if n < window:
+        return []
+    assigned = assigned_tokens(spans, targets, n)
+    has = assigned >= 0
+    gop = torch.zeros(n)
+    frames = has.nonzero().flatten()
+    gop[frames] = log_probs[frames, assigned[frames]] - log_probs[frames].max(1).values
+    bad = (gop < threshold).float()
+    c = torch.cat([torch.zeros(1), bad.cumsum(0)])
+    dense = ((c[window:] - c[:-window]) / window >= min_frac).to(torch.int8)  # window starting at frame i
+    edges = torch.diff(torch.cat([torch.zeros(1, dtype=torch.int8), dense, torch.zeros(1, dtype=torch.int8)]))
+    starts = (edges == 1).nonzero().flatten().tolist()
+    ends = [e + window - 1 for e in (edges == -1).nonzero().flatten().tolist()]
+    merged: list[list[int]] = []
+    for s, e in zip(starts, ends):
+        if merged and s <= merged[-1][1] + window:
+            merged[-1][1] = e
+        else:
+            merged.append([s, e])
+    return [(s, min(e, n)) for s, e in merged if e - s >= min_frames]
