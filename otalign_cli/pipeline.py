@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from otalign_cli.alignment.ctc import MAX_CELLS, ctc_spans, cuts_from_guide, min_frames
 from otalign_cli.alignment.readout import (Spans, dropped_frames, ot_spans, ot_token_of_frame, refine_alpha,
-                                           snap_to_pauses, viterbi_path, viterbi_spans)
-from otalign_cli.alignment.segments import plan_segments
+                                           snap_to_pauses, spans_of_path, viterbi_path, viterbi_spans)
+from otalign_cli.alignment.segments import plan_segments, split_at_unknown
 from otalign_cli.alignment.suspect import suspect_stretches
 from otalign_cli.audio import SAMPLE_RATE, load_audio
 from otalign_cli.errors import OtalignError
 from otalign_cli.features import log_mel
 from otalign_cli.inference import run_model
 from otalign_cli.model import AlignmentModel
-from otalign_cli.text.phones import SILENCE
+from otalign_cli.text.phones import SILENCE, UNKNOWN_PHONE
 from otalign_cli.text.pronounce import Pronunciation, pronounce_transcript
 
 READOUTS = ("refine", "banded", "plain", "viterbi")
@@ -26,6 +28,7 @@ DEFAULT_READOUT = "refine"
 BAND = 64  # states searched around the OT path: about +-1.5 s of speech
 LONG_FRAMES = 500  # past 10 s, readouts run piece by piece between anchors
 PIECE_FRAMES = 250  # about 5 s per piece: the refine readout drifts over longer stretches with pauses
+GARBAGE_LOGP = math.log(0.2)  # per-frame score of unknown speech: below a matching phone, above a wrong one
 BEAM, MAX_BEAM = 128, 1024  # states in the anchoring beam Viterbi (about 7 s of speech)
 
 
@@ -77,6 +80,9 @@ def span_confidence(log_probs: torch.Tensor, targets: torch.Tensor, spans: Spans
     n = probs.shape[0]
     out = torch.empty(targets.numel(), dtype=torch.float64)
     for j, (a, b) in enumerate(zip(spans.onset.tolist(), spans.offset.tolist())):
+        if int(targets[j]) >= probs.shape[1]:  # unknown speech has no posterior
+            out[j] = float("nan")
+            continue
         first, last = min(int(a), n - 1), min(max(int(a), int(-(-b // 1)) - 1), n - 1)
         k = torch.arange(first, last + 1)
         w = (torch.minimum(torch.tensor(b), k + 1.0) - torch.maximum(torch.tensor(a), k.double())).clamp(min=0)
@@ -86,11 +92,10 @@ def span_confidence(log_probs: torch.Tensor, targets: torch.Tensor, spans: Spans
     return out
 
 
-def _suspects(log_probs: torch.Tensor, targets: torch.Tensor, spans: Spans, ot: Alignment,
-              frame_shift: float) -> list[dict]:
+def _suspects(stretches: list[tuple[int, int]], ot: Alignment, frame_shift: float) -> list[dict]:
     """Stretches where the audio does not sound like the transcript, with the words they touch."""
     out = []
-    for a, b in suspect_stretches(log_probs, targets, spans):
+    for a, b in stretches:
         start, end = a * frame_shift, b * frame_shift
         words = [w.label for w in ot.words if w.end > start and w.start < end]
         out.append({"start": round(start, 3), "end": round(end, 3), "words": " ".join(words)})
@@ -101,35 +106,56 @@ def _to_alignment(spans: Spans, pron: Pronunciation, frame_shift: float, duratio
                   confidence: torch.Tensor | None = None) -> Alignment:
     on = (spans.onset * frame_shift).clamp(0, duration).tolist()
     off = (spans.offset * frame_shift).clamp(0, duration).tolist()
-    conf = confidence.tolist() if confidence is not None else [None] * len(on)
+    conf = ([None if math.isnan(c) else c for c in confidence.tolist()] if confidence is not None
+            else [None] * len(on))
     phones = [Segment(p, a, b, c) for p, a, b, c in zip(pron.phones, on, off, conf)]
     words: list[Segment] = []
     for w_idx, word in enumerate(pron.words):
         ks = [k for k, w in enumerate(pron.word_of_phone) if w == w_idx]
-        word_conf = sum(conf[k] for k in ks) / len(ks) if confidence is not None else None
+        known = [conf[k] for k in ks if conf[k] is not None]
+        word_conf = sum(known) / len(known) if known else None
         words.append(Segment(word.written, on[ks[0]], off[ks[-1]], word_conf))
     return Alignment(words, phones, list(pron.word_of_phone))
 
 
 def ot_readout(out: dict, targets: torch.Tensor, word_of_phone: tuple[int, ...] | list[int], readout: str,
-               vocab: tuple[str, ...]) -> Spans:
+               vocab: tuple[str, ...], distrust: list[tuple[int, int]] | None = None) -> Spans:
     """Token spans in frames from the OTTC model's outputs with the chosen readout.
 
-    Past ``LONG_FRAMES`` every readout but ``plain`` runs piece by piece between anchors found
-    by a beam Viterbi over the whole file (``alignment.segments``), so errors cannot accumulate.
+    Past ``LONG_FRAMES``, or when the transcript marks unknown speech (target ids past the
+    vocabulary, ``<unk>``), every readout runs piece by piece between anchors found by a beam
+    Viterbi over the whole file (``alignment.segments``), so errors cannot accumulate; an
+    unknown stretch gets the frames the beam path gives its garbage state. Pieces overlapping a
+    ``distrust`` frame range (suspect stretches of a first pass) keep the beam path's spans: the
+    OT readout spreads a transcript error over its whole piece, the path keeps it local.
     """
     m = targets.numel()
     if readout not in READOUTS:
         raise ValueError(f"unknown readout {readout!r}; choose from {', '.join(READOUTS)}")
-    n = out["alpha"].shape[1]
-    if readout == "plain" or n <= LONG_FRAMES or SILENCE not in vocab:
-        return _readout_piece(out["alpha"][0], out["log_probs"][0], targets, list(word_of_phone), readout, vocab)
-    pieces = anchor_segments(out["log_probs"][0], targets, _word_end(list(word_of_phone)), vocab.index(SILENCE))
+    lp = out["log_probs"][0]
+    n, v = lp.shape
+    unknown = targets >= v
+    if not bool(unknown.any()) and not distrust and (readout == "plain" or n <= LONG_FRAMES or SILENCE not in vocab):
+        return _readout_piece(out["alpha"][0], lp, targets, list(word_of_phone), readout, vocab)
+    if SILENCE not in vocab:
+        raise ValueError("unknown stretches (<unk>) need a model with a silence token")
+    word_end = _word_end(list(word_of_phone))
+    if bool(unknown.any()):  # one garbage column every frame can match at a fixed, low score
+        lp = torch.cat([lp, torch.full((n, 1), GARBAGE_LOGP, dtype=lp.dtype)], 1)
+    tok_path, pieces = anchor_segments(lp, targets.clamp(max=v), word_end, vocab.index(SILENCE))
     onset, offset = torch.empty(m, dtype=torch.float64), torch.empty(m, dtype=torch.float64)
-    for f0, f1, j0, j1 in pieces:
-        sp = _readout_piece(out["alpha"][0, f0:f1], out["log_probs"][0, f0:f1], targets[j0:j1],
-                            list(word_of_phone[j0:j1]), readout, vocab)
-        onset[j0:j1], offset[j0:j1] = sp.onset + f0, sp.offset + f0
+    for piece in pieces:
+        for (f0, f1, j0, j1), is_unknown in split_at_unknown(piece, tok_path, unknown.numpy()):
+            if is_unknown:
+                onset[j0], offset[j0] = float(f0), float(f1)
+                continue
+            if any(a < f1 and b > f0 for a, b in distrust or []):
+                sp = spans_of_path(np.where(tok_path[f0:f1] >= 0, tok_path[f0:f1] - j0, -1), j1 - j0)
+                onset[j0:j1], offset[j0:j1] = sp.onset + f0, sp.offset + f0
+                continue
+            sp = _readout_piece(out["alpha"][0, f0:f1], out["log_probs"][0, f0:f1], targets[j0:j1],
+                                list(word_of_phone[j0:j1]), readout, vocab)
+            onset[j0:j1], offset[j0:j1] = sp.onset + f0, sp.offset + f0
     return Spans(onset, offset)
 
 
@@ -139,8 +165,8 @@ def _word_end(word_of_phone: list[int]) -> torch.Tensor:
 
 
 def anchor_segments(log_probs: torch.Tensor, targets: torch.Tensor, word_end: torch.Tensor,
-                    sil: int) -> list[tuple[int, int, int, int]]:
-    """Pieces (f0, f1, j0, j1) of a long recording, cut at pauses of a beam Viterbi path.
+                    sil: int) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """The beam Viterbi path (token per frame) and the pieces (f0, f1, j0, j1) cut at its pauses.
 
     The beam widens (up to ``MAX_BEAM`` states) if the path loses the transcript.
     """
@@ -153,7 +179,7 @@ def anchor_segments(log_probs: torch.Tensor, targets: torch.Tensor, word_end: to
             if beam >= MAX_BEAM:
                 raise
             beam *= 2
-    return plan_segments(tok_path, word_end.numpy(), PIECE_FRAMES)
+    return tok_path, plan_segments(tok_path, word_end.numpy(), PIECE_FRAMES)
 
 
 def _readout_piece(alpha: torch.Tensor, lp: torch.Tensor, targets: torch.Tensor, word_of_phone: list[int],
@@ -198,14 +224,19 @@ def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, c
         raise OtalignError(audio_path, f"audio too short: {duration:.2f} s ({n} frames) cannot hold the "
                                        f"transcript's {m} phones")
     vocab = {t: i for i, t in enumerate(model.cfg.vocab)}
-    targets = torch.tensor([vocab[p] for p in pron.phones])
+    targets = torch.tensor([vocab.get(p, len(vocab)) if p == UNKNOWN_PHONE else vocab[p] for p in pron.phones])
     spans = ot_readout(out, targets, pron.word_of_phone, readout, model.cfg.vocab)
+    distrust = suspect_stretches(out["log_probs"][0], targets, spans)
+    if distrust and readout == "refine":  # read the stretches where the transcript seems wrong off the anchoring path instead
+        spans = ot_readout(out, targets, pron.word_of_phone, readout, model.cfg.vocab, distrust=distrust)
     ot = _to_alignment(spans, pron, model.frame_shift, duration, span_confidence(out["log_probs"][0], targets, spans))
     stats: dict = {"dropped_pct": float(dropped_frames(out["alpha"][0]).double().mean() * 100),
                    "phones": m, "words": len(pron.words), "oov": list(pron.oov),
-                   "suspect": _suspects(out["log_probs"][0], targets, spans, ot, model.frame_shift)}
+                   "suspect": _suspects(distrust, ot, model.frame_shift)}
     ctc = None
-    if ctc_model is not None:
+    if ctc_model is not None and UNKNOWN_PHONE in pron.phones:
+        stats["ctc_skipped"] = "the transcript marks unknown speech (<unk>), which the CTC twin cannot align"
+    elif ctc_model is not None:
         cout = forward(ctc_model, feats, device)
         cvocab = {t: i for i, t in enumerate(ctc_model.cfg.vocab)}
         ctargets = torch.tensor([cvocab[p] for p in pron.phones])
@@ -228,7 +259,7 @@ def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, c
     stats["real_time_factor"] = duration / wall if wall > 0 else float("inf")
     alpha = out["alpha"][0].double()
     traces = {"frame_shift": model.frame_shift, "alpha": (alpha / alpha.sum() * alpha.numel()).numpy()}
-    if ctc_model is not None:
+    if ctc is not None:
         post = cout["log_probs"][0].exp()
         traces.update(ctc_frame_shift=ctc_model.frame_shift, ctc_blank=post[:, 0].numpy(),
                       ctc_token=post[:, 1:].max(1).values.numpy())

@@ -62,3 +62,21 @@ def plan_segments(tok_path: np.ndarray, word_end: np.ndarray, target: int, min_p
         f0, j0 = cut, j
     segments.append((f0, n, j0, m))
     return segments
+
+
+def split_at_unknown(segment: Segment, tok_path: np.ndarray, unknown: np.ndarray) -> list[tuple[Segment, bool]]:
+    """A piece cut around its unknown-speech tokens: (piece, is_unknown), each unknown token alone
+    on the frames the path gives it, the known tokens between them in pieces of their own."""
+    f0, f1, j0, j1 = segment
+    out: list[tuple[Segment, bool]] = []
+    cur_f, cur_j = f0, j0
+    for u in np.flatnonzero(unknown[j0:j1]) + j0:
+        frames = np.flatnonzero(tok_path[f0:f1] == u) + f0
+        a, b = int(frames[0]), int(frames[-1]) + 1
+        if u > cur_j:
+            out.append(((cur_f, a, cur_j, int(u)), False))
+        out.append(((a, b, int(u), int(u) + 1), True))
+        cur_f, cur_j = b, int(u) + 1
+    if j1 > cur_j:
+        out.append(((cur_f, f1, cur_j, j1), False))
+    return out

@@ -16,10 +16,12 @@ import torch
 from otalign_cli.alignment.readout import Spans
 
 
-def assigned_tokens(spans: Spans, targets: torch.Tensor, n: int) -> torch.Tensor:
-    """Vocabulary id each frame is assigned to (-1 in pauses), from fractional spans."""
+def assigned_tokens(spans: Spans, targets: torch.Tensor, n: int, vocab_size: int) -> torch.Tensor:
+    """Vocabulary id each frame is assigned to (-1 in pauses and unknown speech), from fractional spans."""
     out = torch.full((n,), -1, dtype=torch.long)
     for j, (a, b) in enumerate(zip(spans.onset.tolist(), spans.offset.tolist())):
+        if int(targets[j]) >= vocab_size:  # unknown speech: nothing to compare with
+            continue
         out[max(0, round(a)):min(n, round(b))] = int(targets[j])
     return out
 
@@ -30,7 +32,7 @@ def suspect_stretches(log_probs: torch.Tensor, targets: torch.Tensor, spans: Spa
     n = log_probs.shape[0]
     if n < window:
         return []
-    assigned = assigned_tokens(spans, targets, n)
+    assigned = assigned_tokens(spans, targets, n, log_probs.shape[1])
     has = assigned >= 0
     gop = torch.zeros(n)
     frames = has.nonzero().flatten()

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from num2words import num2words
 
+from otalign_cli.text.phones import UNKNOWN_WORD
+
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 _DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": " ", "\u2014": " ", "\u2015": " "})
 _CURRENCY = {"$": ("dollar", "dollars", "cent", "cents"), "\u00a3": ("pound", "pounds", "penny", "pence"),
@@ -104,11 +106,14 @@ def normalize_transcript(text: str) -> list[WrittenWord]:
     """Split a transcript into written tokens, each with its spoken words.
 
     Tokens made only of punctuation are dropped (they are not spoken); "&", "%" and similar
-    symbols standing alone are spoken.
+    symbols standing alone are spoken; ``<unk>`` marks a stretch of speech whose words are unknown.
     """
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).translate(_DASHES)
     out: list[WrittenWord] = []
     for raw in text.split():
+        if raw.lower().strip(".,;:!?") == UNKNOWN_WORD:
+            out.append(WrittenWord(UNKNOWN_WORD, (UNKNOWN_WORD,)))
+            continue
         core = raw.strip(_EDGE_PUNCT)
         if raw.endswith("%") and core and core[-1].isdigit():
             core += "%"

@@ -9,6 +9,8 @@ PHONES: tuple[str, ...] = (
     "T", "TH", "UH", "UW", "V", "W", "Y", "Z", "ZH",
 )
 SILENCE = "sil"
+UNKNOWN_WORD = "<unk>"  # written in a transcript where the words are unknown (any speech, any length)
+UNKNOWN_PHONE = "spn"  # its one pseudo-phone, as in the Montreal Forced Aligner's output
 BLANK = "<b>"
 VOWELS = frozenset({"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"})
 

@@ -9,6 +9,7 @@ from otalign_cli.errors import OtalignError
 from otalign_cli.text.g2p import g2p
 from otalign_cli.text.lexicon import load_cmudict
 from otalign_cli.text.normalize import WrittenWord, normalize_transcript
+from otalign_cli.text.phones import UNKNOWN_PHONE, UNKNOWN_WORD
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class Pronunciation:
 
 def pronounce_word(word: str) -> tuple[tuple[str, ...], bool]:
     """(phones, came_from_g2p) for one spoken word; ``ValueError`` if it cannot be pronounced."""
+    if word == UNKNOWN_WORD:
+        return (UNKNOWN_PHONE,), False
     lexicon = load_cmudict()
     if word in lexicon:
         return lexicon[word][0], False
@@ -40,7 +43,7 @@ def pronounce_word(word: str) -> tuple[tuple[str, ...], bool]:
 def pronounce_transcript(text: str, source: str | None = None) -> Pronunciation:
     """Normalize and pronounce a transcript; errors name ``source`` (the transcript's path)."""
     words = normalize_transcript(text)
-    if not words:
+    if all(w.written == UNKNOWN_WORD for w in words):
         raise OtalignError(source, "transcript is empty (no words to align)")
     phones: list[str] = []
     owner: list[int] = []
