@@ -1,0 +1,76 @@
+"""Imperfect transcripts: suspect stretches, errors kept local, and <unk> for unknown speech."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import run_cli
+from otalign_cli.alignment.readout import Spans
+from otalign_cli.alignment.segments import split_at_unknown
+from otalign_cli.alignment.suspect import suspect_stretches
+from otalign_cli.text.pronounce import pronounce_transcript
+
+TEXT = ("And Mr. John Dashwood had then leisure to consider how much there might be prudently in his power "
+        "to do for them.")
+
+
+def _align(example, tmp_path, text, name, *extra):
+    wav, _ = example
+    txt = tmp_path / f"{name}.txt"
+    txt.write_text(text)
+    proc = run_cli("align", wav, txt, "-o", tmp_path / f"{name}.json", "-f", "json", "-f", "textgrid", "-q", *extra)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads((tmp_path / f"{name}.json").read_text())
+
+
+def _times(data):
+    return {w["word"]: (w["start"], w["end"]) for w in data["words"]}
+
+
+def test_unk_is_one_word_with_one_pseudo_phone():
+    pron = pronounce_transcript("hello <UNK> world.")
+    assert [w.written for w in pron.words] == ["hello", "<unk>", "world"]
+    assert pron.phones[pron.word_of_phone.index(1)] == "spn" and pron.word_of_phone.count(1) == 1
+
+
+def test_split_at_unknown_gives_unknown_tokens_their_path_frames():
+    tok_path = np.array([0, 0, 1, 1, -1, 2, 2, 2, 2, 3, 3])
+    unknown = np.array([False, False, True, False])
+    parts = split_at_unknown((0, 11, 0, 4), tok_path, unknown)
+    assert parts == [((0, 5, 0, 2), False), ((5, 9, 2, 3), True), ((9, 11, 3, 4), False)]
+
+
+def test_suspect_stretch_where_assigned_phones_are_unlike_the_audio():
+    n, v = 200, 5
+    lp = torch.full((n, v), -6.0)
+    lp[:, 0] = 0.0  # the audio is token 0 throughout
+    spans = Spans(torch.tensor([0.0, 100.0, 140.0]), torch.tensor([100.0, 140.0, 200.0]))
+    stretches = suspect_stretches(lp, torch.tensor([0, 3, 0]), spans)  # token 3 is not in the audio
+    assert len(stretches) == 1
+    a, b = stretches[0]
+    assert abs(a - 100) <= 15 and abs(b - 140) <= 15
+    assert suspect_stretches(lp, torch.tensor([0, 0, 0]), spans) == []
+
+
+def test_missing_words_stay_local_and_are_reported(example, tmp_path):
+    clean = _times(_align(example, tmp_path, TEXT, "clean", "--no-ctc"))
+    data = _align(example, tmp_path, TEXT.replace("leisure to consider", "leisure"), "missing", "--no-ctc")
+    assert data["stats"]["suspect"], "a stretch of untranscribed speech must be reported"
+    got = _times(data)
+    for word in ("John", "Dashwood", "how", "much", "prudently", "power", "them"):
+        assert abs(got[word][0] - clean[word][0]) < 0.1, word  # the rest of the file is not derailed
+
+
+def test_unk_takes_the_unknown_stretch_and_neighbours_keep_their_times(example, tmp_path):
+    clean = _times(_align(example, tmp_path, TEXT, "clean", "--no-ctc"))
+    data = _align(example, tmp_path, TEXT.replace("leisure to consider", "<unk>"), "unk")
+    got = _times(data)
+    assert got["<unk>"][0] == pytest.approx(clean["leisure"][0], abs=0.15)
+    assert got["<unk>"][1] == pytest.approx(clean["consider"][1], abs=0.15)
+    for word in ("then", "how", "much"):
+        assert abs(got[word][0] - clean[word][0]) < 0.05, word
+    unk = next(w for w in data["words"] if w["word"] == "<unk>")
+    assert [p["phone"] for p in unk["phones"]] == ["spn"] and "confidence" not in unk
+    assert "unknown speech" in data["stats"]["ctc_skipped"]
