@@ -113,3 +113,25 @@ def test_three_minute_recording_aligns_in_one_pass_without_drift(tmp_path):
         assert err.mean() < limit, (tier, err.mean())
         first, last = err[pos < duration / 3].mean(), err[pos > 2 * duration / 3].mean()
         assert last < first + 0.02, (tier, first, last)  # no drift along the file
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine")
+def test_batched_gpu_encoder_matches_cpu():
+    ottc, _, _, _ = load_pair(None, None, False, "cpu")
+    x = torch.from_numpy(load_audio(EXAMPLE_WAV))
+    feats = log_mel(torch.cat([x, torch.zeros(4000), x, torch.zeros(4000), x]))
+    cpu = run_model(ottc, feats, "cpu", chunk=300, context=250)
+    gpu = run_model(ottc.to("cuda"), feats, "cuda", chunk=300, context=250)
+    assert float((cpu["log_probs"].exp() - gpu["log_probs"].exp()).abs().max()) < 1e-3
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine")
+def test_align_on_cuda_gives_the_cpu_times(tmp_path):
+    times = {}
+    for device in ("cpu", "cuda"):
+        proc = run_cli("align", EXAMPLE_WAV, EXAMPLE_WAV.with_suffix(".txt"), "-o", tmp_path / f"{device}.json",
+                       "-f", "json", "-q", "--device", device)
+        assert proc.returncode == 0, proc.stderr
+        import json
+        times[device] = [(w["start"], w["end"]) for w in json.loads((tmp_path / f"{device}.json").read_text())["words"]]
+    assert np.abs(np.array(times["cpu"]) - np.array(times["cuda"])).max() < 0.02
