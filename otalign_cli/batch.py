@@ -111,10 +111,63 @@ def pending(items: list[Item], out: Path, formats: list[str], overwrite: bool) -
     return todo, done
 
 
+def _align_group(items: list[Item], out: Path, formats: list[str], readout: str) -> list[Outcome]:
+    """Several files with their encoder passes batched (``align_files``); same outputs as one by one."""
+    from otalign_cli.errors import OtalignError
+    from otalign_cli.formats.write import write_outputs
+    from otalign_cli.pipeline import align_files
+
+    outcomes: dict[int, Outcome] = {}
+    ready = []
+    for k, item in enumerate(items):
+        if item.transcript is None:
+            outcomes[k] = Outcome(item, "failed", f"{item.audio}: no transcript (same-stem .txt or .lab)")
+        else:
+            ready.append(k)
+    try:
+        results = align_files([(items[k].audio, items[k].transcript) for k in ready], _WORKER["ottc"],
+                              _WORKER["ctc"], readout=readout, device=_WORKER["device"])
+    except Exception:  # something no single file explains: fall back to one by one
+        return [_align_one(item, out, formats, readout) for item in items]
+    for k, res in zip(ready, results):
+        item = items[k]
+        if isinstance(res, OtalignError):
+            outcomes[k] = Outcome(item, "failed", str(res))
+            continue
+        try:
+            write_outputs(output_base(out, item), formats, res, _WORKER["models"])
+        except OtalignError as err:
+            outcomes[k] = Outcome(item, "failed", str(err))
+            continue
+        delays = [(c.start - o.start) * 1000 for c, o in zip(res.ctc.phones, res.ot.phones)] if res.ctc else []
+        outcomes[k] = Outcome(item, "aligned", duration=res.duration, seconds=res.stats["seconds"], delays_ms=delays)
+    return [outcomes[k] for k in range(len(items))]
+
+
+def length_groups(items: list[Item], size: int) -> list[list[Item]]:
+    """Items sorted by audio length (unreadable files first) in groups of ``size``: similar lengths
+    share an encoder batch, so little of it is padding."""
+    import soundfile as sf
+
+    def seconds(item: Item) -> float:
+        try:
+            return float(sf.info(str(item.audio)).duration)
+        except Exception:
+            return 0.0
+
+    ordered = sorted(items, key=seconds)
+    return [ordered[i:i + size] for i in range(0, len(ordered), size)]
+
+
 def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jobs: int, overwrite: bool,
               model: Path | None = None, ctc_model: Path | None = None, with_ctc: bool = True,
-              device: str = "cpu", backend: str = "local", address: str | None = None) -> Iterator[Outcome]:
-    """Align ``items`` with ``jobs`` workers (processes, or Ray actors); yields each outcome as it completes."""
+              device: str = "cpu", backend: str = "local", address: str | None = None,
+              group_size: int | None = None) -> Iterator[Outcome]:
+    """Align ``items`` with ``jobs`` workers (processes, or Ray actors); yields each outcome as it completes.
+
+    ``group_size`` files share batched encoder passes (default: 16 on a GPU, 1 on CPU, where
+    batching buys nothing).
+    """
     todo, done = pending(items, out, formats, overwrite)
     for item in done:
         yield Outcome(item, "skipped")
@@ -125,13 +178,20 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
 
         yield from run_on_ray(todo, out, formats, readout, jobs, address, model, ctc_model, with_ctc, device)
         return
+    if group_size is None:
+        group_size = 16 if str(device).startswith("cuda") else 1
     threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
     # spawn, not fork: a forked child of a process that already ran torch can deadlock in OpenMP
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_init_worker, initargs=(model, ctc_model, with_ctc, device, threads)) as pool:
-        futures = [pool.submit(_align_one, item, out, formats, readout) for item in todo]
-        for fut in as_completed(futures):
-            yield fut.result()
+        if group_size <= 1:
+            futures = [pool.submit(_align_one, item, out, formats, readout) for item in todo]
+            for fut in as_completed(futures):
+                yield fut.result()
+        else:
+            futures = [pool.submit(_align_group, g, out, formats, readout) for g in length_groups(todo, group_size)]
+            for fut in as_completed(futures):
+                yield from fut.result()
 
 
 def summarize_outcomes(outcomes: list[Outcome], wall: float) -> dict:

@@ -53,3 +53,36 @@ def run_model(model: AlignmentModel, feats: torch.Tensor, device: str = "cpu", c
     result = {name: torch.cat(p)[None] for name, p in pieces.items()}
     result["lengths"] = torch.tensor([n_out])
     return result
+
+
+@torch.no_grad()
+def run_model_many(model: AlignmentModel, feats: list[torch.Tensor], device: str = "cpu",
+                   max_batch_frames: int = 32 * 2 * CHUNK_FRAMES) -> list[dict[str, torch.Tensor]]:
+    """Outputs of several recordings, batched by length: on a GPU one forward call runs many.
+
+    Recordings are sorted by length and packed into batches of at most ``max_batch_frames``
+    padded feature frames; a recording longer than a chunk goes through ``run_model`` alone.
+    Outputs equal those of one recording at a time (padding is masked by the packed GRU).
+    """
+    model.eval()
+    results: list[dict[str, torch.Tensor] | None] = [None] * len(feats)
+    short = [i for i, f in enumerate(feats) if f.shape[0] <= 2 * CHUNK_FRAMES * model.cfg.subsample // 2]
+    for i in set(range(len(feats))) - set(short):
+        results[i] = run_model(model, feats[i], device)
+    short.sort(key=lambda i: feats[i].shape[0])
+    sub = model.cfg.subsample
+    start = 0
+    while start < len(short):
+        end = start + 1
+        while end < len(short) and feats[short[end]].shape[0] * (end - start + 1) <= max_batch_frames:
+            end += 1
+        group = short[start:end]
+        lengths = torch.tensor([feats[i].shape[0] for i in group])
+        x = torch.nn.utils.rnn.pad_sequence([feats[i] for i in group], batch_first=True).to(device)
+        out = model(x, lengths.to(device))
+        for b, i in enumerate(group):
+            n_out = (int(lengths[b]) + sub - 1) // sub
+            results[i] = {name: out[name][b:b + 1, :n_out].cpu() for name in ("log_probs", "alpha") if name in out}
+            results[i]["lengths"] = torch.tensor([n_out])
+        start = end
+    return results  # type: ignore[return-value]

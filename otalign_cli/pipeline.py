@@ -18,7 +18,7 @@ from otalign_cli.alignment.suspect import suspect_stretches
 from otalign_cli.audio import SAMPLE_RATE, load_audio
 from otalign_cli.errors import OtalignError
 from otalign_cli.features import log_mel
-from otalign_cli.inference import run_model
+from otalign_cli.inference import run_model, run_model_many
 from otalign_cli.model import AlignmentModel
 from otalign_cli.text.phones import SILENCE, UNKNOWN_PHONE
 from otalign_cli.text.pronounce import Pronunciation, pronounce_transcript
@@ -204,9 +204,20 @@ def forward(model: AlignmentModel, feats: torch.Tensor, device: str) -> dict:
     return run_model(model, feats, device)
 
 
-def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, ctc_model: AlignmentModel | None,
-               readout: str = DEFAULT_READOUT, device: str = "cpu") -> FileResult:
-    """Align one file; raises ``OtalignError`` naming the file for any bad input."""
+@dataclass
+class Prepared:
+    """A file's inputs, read and checked, ready for the models."""
+
+    audio: Path
+    transcript: Path
+    pron: Pronunciation
+    feats: torch.Tensor
+    duration: float
+    t0: float
+
+
+def prepare(audio_path: Path, transcript_path: Path) -> Prepared:
+    """Read and check one file's transcript and audio; raises ``OtalignError`` naming the file."""
     if not transcript_path.is_file():
         raise OtalignError(transcript_path, "transcript file not found")
     try:
@@ -216,9 +227,51 @@ def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, c
     pron = pronounce_transcript(text, str(transcript_path))
     t0 = time.perf_counter()  # speed counts the audio path, not the one-time lexicon load
     samples = load_audio(audio_path)
-    duration = len(samples) / SAMPLE_RATE
     feats = log_mel(torch.from_numpy(samples))
-    out = forward(model, feats, device)
+    return Prepared(audio_path, transcript_path, pron, feats, len(samples) / SAMPLE_RATE, t0)
+
+
+def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, ctc_model: AlignmentModel | None,
+               readout: str = DEFAULT_READOUT, device: str = "cpu") -> FileResult:
+    """Align one file; raises ``OtalignError`` naming the file for any bad input."""
+    p = prepare(audio_path, transcript_path)
+    out = forward(model, p.feats, device)
+    cout = forward(ctc_model, p.feats, device) if ctc_model is not None and UNKNOWN_PHONE not in p.pron.phones else None
+    return finish(p, out, cout, model, ctc_model, readout)
+
+
+def align_files(pairs: list[tuple[Path, Path]], model: AlignmentModel, ctc_model: AlignmentModel | None,
+                readout: str = DEFAULT_READOUT, device: str = "cpu") -> list[FileResult | OtalignError]:
+    """Align several files with their encoder passes batched by length (for a GPU); per file, the
+    result or the ``OtalignError`` that file raised."""
+    prepared: list[Prepared | OtalignError] = []
+    for audio, transcript in pairs:
+        try:
+            prepared.append(prepare(audio, transcript))
+        except OtalignError as err:
+            prepared.append(err)
+    good = [p for p in prepared if isinstance(p, Prepared)]
+    outs = run_model_many(model, [p.feats for p in good], device)
+    couts = run_model_many(ctc_model, [p.feats for p in good], device) if ctc_model is not None else [None] * len(good)
+    done = {id(p): (o, c) for p, o, c in zip(good, outs, couts)}
+    results: list[FileResult | OtalignError] = []
+    for p in prepared:
+        if isinstance(p, OtalignError):
+            results.append(p)
+            continue
+        o, c = done[id(p)]
+        try:
+            results.append(finish(p, o, c if UNKNOWN_PHONE not in p.pron.phones else None, model, ctc_model, readout))
+        except OtalignError as err:
+            results.append(err)
+    return results
+
+
+def finish(p: Prepared, out: dict, cout: dict | None, model: AlignmentModel, ctc_model: AlignmentModel | None,
+           readout: str) -> FileResult:
+    """Readouts, confidence, suspects and the CTC comparison from the models' outputs."""
+    pron, duration, audio_path = p.pron, p.duration, p.audio
+
     n, m = out["log_probs"].shape[1], len(pron.phones)
     if n < m:
         raise OtalignError(audio_path, f"audio too short: {duration:.2f} s ({n} frames) cannot hold the "
@@ -236,8 +289,7 @@ def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, c
     ctc = None
     if ctc_model is not None and UNKNOWN_PHONE in pron.phones:
         stats["ctc_skipped"] = "the transcript marks unknown speech (<unk>), which the CTC twin cannot align"
-    elif ctc_model is not None:
-        cout = forward(ctc_model, feats, device)
+    elif ctc_model is not None and cout is not None:
         cvocab = {t: i for i, t in enumerate(ctc_model.cfg.vocab)}
         ctargets = torch.tensor([cvocab[p] for p in pron.phones])
         cn = cout["log_probs"].shape[1]
@@ -254,7 +306,7 @@ def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, c
             stats["ctc_peaky_pct"] = peaky
             stats["label_delay"] = delay_summary(
                 torch.tensor([p.start for p in ctc.phones]), torch.tensor([p.start for p in ot.phones]))
-    wall = time.perf_counter() - t0
+    wall = time.perf_counter() - p.t0
     stats["seconds"] = wall
     stats["real_time_factor"] = duration / wall if wall > 0 else float("inf")
     alpha = out["alpha"][0].double()
@@ -263,4 +315,4 @@ def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, c
         post = cout["log_probs"][0].exp()
         traces.update(ctc_frame_shift=ctc_model.frame_shift, ctc_blank=post[:, 0].numpy(),
                       ctc_token=post[:, 1:].max(1).values.numpy())
-    return FileResult(audio_path, transcript_path, duration, readout, ot, ctc, stats, traces)
+    return FileResult(audio_path, p.transcript, duration, readout, ot, ctc, stats, traces)

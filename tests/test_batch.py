@@ -138,3 +138,28 @@ def test_address_without_ray_backend_is_a_usage_error(tmp_path):
     make_messy_corpus(corpus)
     proc = run_cli("batch", corpus, tmp_path / "out", "--address", "auto")
     assert proc.returncode == 2 and "--address needs --backend ray" in proc.stderr
+
+
+def test_length_batched_groups_give_the_same_outputs(tmp_path):
+    """The GPU path (files batched by length through the encoder), run on the CPU."""
+    from otalign_cli.batch import discover, run_batch
+
+    corpus = tmp_path / "corpus"
+    make_messy_corpus(corpus)
+    shutil.copy(EXAMPLE_WAV, corpus / "spk1" / "short.wav")
+    (corpus / "spk1" / "short.txt").write_text("And Mr. John Dashwood had then leisure")
+    items = discover(corpus)
+    runs = {}
+    for size in (1, 4):
+        out = tmp_path / f"g{size}"
+        outcomes = list(run_batch(items, out, ["json", "textgrid"], "refine", 1, False, group_size=size))
+        assert sorted(o.status for o in outcomes).count("aligned") == 3
+        runs[size] = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert runs[1].keys() == runs[4].keys() and len(runs[1]) == 6
+    for rel in runs[1]:
+        if rel.suffix != ".json":
+            continue
+        one, grouped = (json.loads(runs[k][rel]) for k in (1, 4))
+        times = [[(w["start"], w["end"]) for w in d["words"] + d["ctc"]["words"]] for d in (one, grouped)]
+        # batched matrix products round differently in the last bits; the times must not move
+        assert np.abs(np.array(times[0]) - np.array(times[1])).max() < 0.002, rel
