@@ -54,8 +54,14 @@ def agreement(ref: list[tuple[float, float, str]], hyp: list[tuple[float, float]
 
 
 def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", type=Path)
+    ap.add_argument("--ctc-model", type=Path)
+    args = ap.parse_args()
     torch.set_num_threads(2)
-    ottc, _, ctc, _ = load_pair(None, None, True, "cpu")
+    ottc, _, ctc, _ = load_pair(args.model, args.ctc_model, True, "cpu")
     errors: dict[str, list[np.ndarray]] = {r: [] for r in [*READOUTS, "ctc"]}
     tmp = Path("/tmp/otalign-librivox")
     tmp.mkdir(exist_ok=True)
