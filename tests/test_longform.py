@@ -135,3 +135,19 @@ def test_align_on_cuda_gives_the_cpu_times(tmp_path):
         import json
         times[device] = [(w["start"], w["end"]) for w in json.loads((tmp_path / f"{device}.json").read_text())["words"]]
     assert np.abs(np.array(times["cpu"]) - np.array(times["cuda"])).max() < 0.02
+
+
+def test_streamed_resampling_equals_one_shot(tmp_path):
+    import soxr
+
+    from otalign_cli.audio import BLOCK
+
+    rng = np.random.default_rng(0)
+    n = BLOCK * 2 + 12345  # three blocks of 44.1 kHz stereo
+    stereo = (rng.standard_normal((n, 2)) * 0.1).astype(np.float32)
+    path = tmp_path / "long44k.flac"
+    sf.write(str(path), stereo, 44100)
+    ref = soxr.resample(sf.read(str(path), dtype="float32")[0].mean(axis=1), 44100, 16000, quality="VHQ")
+    got = load_audio(path)
+    assert got.shape == ref.shape
+    assert float(np.abs(got - ref).max()) < 1e-3
