@@ -12,7 +12,8 @@ import torch
 
 from otalign_cli.alignment.ctc import MAX_CELLS, ctc_spans, cuts_from_guide, min_frames
 from otalign_cli.alignment.readout import (Spans, dropped_frames, ot_spans, ot_token_of_frame, refine_alpha,
-                                           snap_to_pauses, spans_of_path, viterbi_path, viterbi_spans)
+                                           refine_alpha_many, snap_to_pauses, spans_of_path, viterbi_path,
+                                           viterbi_spans)
 from otalign_cli.alignment.segments import plan_segments, split_at_unknown
 from otalign_cli.alignment.suspect import suspect_stretches
 from otalign_cli.audio import SAMPLE_RATE, load_audio
@@ -29,6 +30,7 @@ BAND = 64  # states searched around the OT path: about +-1.5 s of speech
 LONG_FRAMES = 500  # past 10 s, readouts run piece by piece between anchors
 PIECE_FRAMES = 250  # about 5 s per piece: the refine readout drifts over longer stretches with pauses
 GARBAGE_LOGP = math.log(0.2)  # per-frame score of unknown speech: below a matching phone, above a wrong one
+REFINE_BATCH = 64  # pieces refined in one batched plan
 BEAM, MAX_BEAM = 128, 1024  # states in the anchoring beam Viterbi (about 7 s of speech)
 
 
@@ -144,6 +146,7 @@ def ot_readout(out: dict, targets: torch.Tensor, word_of_phone: tuple[int, ...] 
         lp = torch.cat([lp, torch.full((n, 1), GARBAGE_LOGP, dtype=lp.dtype)], 1)
     tok_path, pieces = anchor_segments(lp, targets.clamp(max=v), word_end, vocab.index(SILENCE))
     onset, offset = torch.empty(m, dtype=torch.float64), torch.empty(m, dtype=torch.float64)
+    to_refine: list[tuple[int, int, int, int]] = []
     for piece in pieces:
         for (f0, f1, j0, j1), is_unknown in split_at_unknown(piece, tok_path, unknown.numpy()):
             if is_unknown:
@@ -151,12 +154,30 @@ def ot_readout(out: dict, targets: torch.Tensor, word_of_phone: tuple[int, ...] 
                 continue
             if any(a < f1 and b > f0 for a, b in distrust or []):
                 sp = spans_of_path(np.where(tok_path[f0:f1] >= 0, tok_path[f0:f1] - j0, -1), j1 - j0)
-                onset[j0:j1], offset[j0:j1] = sp.onset + f0, sp.offset + f0
+            elif readout == "refine":
+                to_refine.append((f0, f1, j0, j1))
                 continue
-            sp = _readout_piece(out["alpha"][0, f0:f1], out["log_probs"][0, f0:f1], targets[j0:j1],
-                                list(word_of_phone[j0:j1]), readout, vocab)
+            else:
+                sp = _readout_piece(out["alpha"][0, f0:f1], out["log_probs"][0, f0:f1], targets[j0:j1],
+                                    list(word_of_phone[j0:j1]), readout, vocab)
+            onset[j0:j1], offset[j0:j1] = sp.onset + f0, sp.offset + f0
+    for k in range(0, len(to_refine), REFINE_BATCH):  # the refine pieces, refined together in batches
+        group = to_refine[k:k + REFINE_BATCH]
+        lp_all = out["log_probs"][0]
+        alphas = [_gate(out["alpha"][0, f0:f1], lp_all[f0:f1], vocab) for f0, f1, _, _ in group]
+        refined = refine_alpha_many(alphas, [lp_all[f0:f1] for f0, f1, _, _ in group],
+                                    [targets[j0:j1] for _, _, j0, j1 in group])
+        for (f0, _, j0, j1), a in zip(group, refined):
+            sp = snap_to_pauses(ot_spans(a, j1 - j0), a)
             onset[j0:j1], offset[j0:j1] = sp.onset + f0, sp.offset + f0
     return Spans(onset, offset)
+
+
+def _gate(alpha: torch.Tensor, lp: torch.Tensor, vocab: tuple[str, ...]) -> torch.Tensor:
+    """Frames the phone head calls silence carry no transcript mass."""
+    if SILENCE not in vocab:
+        return alpha
+    return alpha * (1 - lp[:, vocab.index(SILENCE)].exp()).clamp(min=1e-6)
 
 
 def _word_end(word_of_phone: list[int]) -> torch.Tensor:
@@ -188,9 +209,7 @@ def _readout_piece(alpha: torch.Tensor, lp: torch.Tensor, targets: torch.Tensor,
     if readout == "plain":
         return ot_spans(alpha, m)
     if readout == "refine":
-        if SILENCE in vocab:  # frames the phone head calls silence carry no transcript mass
-            alpha = alpha * (1 - lp[:, vocab.index(SILENCE)].exp()).clamp(min=1e-6)
-        refined = refine_alpha(alpha, lp, targets)
+        refined = refine_alpha(_gate(alpha, lp, vocab), lp, targets)
         return snap_to_pauses(ot_spans(refined, m), refined)
     word_end = _word_end(word_of_phone)
     sil = vocab.index(SILENCE) if SILENCE in vocab else None
