@@ -121,7 +121,7 @@ def _to_alignment(spans: Spans, pron: Pronunciation, frame_shift: float, duratio
 
 
 def ot_readout(out: dict, targets: torch.Tensor, word_of_phone: tuple[int, ...] | list[int], readout: str,
-               vocab: tuple[str, ...], distrust: list[tuple[int, int]] | None = None) -> Spans:
+               vocab: tuple[str, ...], distrust: list[tuple[int, int]] | None = None, device: str = "cpu") -> Spans:
     """Token spans in frames from the OTTC model's outputs with the chosen readout.
 
     Past ``LONG_FRAMES``, or when the transcript marks unknown speech (target ids past the
@@ -130,6 +130,7 @@ def ot_readout(out: dict, targets: torch.Tensor, word_of_phone: tuple[int, ...] 
     unknown stretch gets the frames the beam path gives its garbage state. Pieces overlapping a
     ``distrust`` frame range (suspect stretches of a first pass) keep the beam path's spans: the
     OT readout spreads a transcript error over its whole piece, the path keeps it local.
+    The refine pieces are refined together in batched plans on ``device``.
     """
     m = targets.numel()
     if readout not in READOUTS:
@@ -164,10 +165,10 @@ def ot_readout(out: dict, targets: torch.Tensor, word_of_phone: tuple[int, ...] 
     for k in range(0, len(to_refine), REFINE_BATCH):  # the refine pieces, refined together in batches
         group = to_refine[k:k + REFINE_BATCH]
         lp_all = out["log_probs"][0]
-        alphas = [_gate(out["alpha"][0, f0:f1], lp_all[f0:f1], vocab) for f0, f1, _, _ in group]
-        refined = refine_alpha_many(alphas, [lp_all[f0:f1] for f0, f1, _, _ in group],
-                                    [targets[j0:j1] for _, _, j0, j1 in group])
-        for (f0, _, j0, j1), a in zip(group, refined):
+        alphas = [_gate(out["alpha"][0, f0:f1], lp_all[f0:f1], vocab).to(device) for f0, f1, _, _ in group]
+        refined = refine_alpha_many(alphas, [lp_all[f0:f1].to(device) for f0, f1, _, _ in group],
+                                    [targets[j0:j1].to(device) for _, _, j0, j1 in group])
+        for (f0, _, j0, j1), a in zip(group, (r.cpu() for r in refined)):
             sp = snap_to_pauses(ot_spans(a, j1 - j0), a)
             onset[j0:j1], offset[j0:j1] = sp.onset + f0, sp.offset + f0
     return Spans(onset, offset)
@@ -256,7 +257,7 @@ def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, c
     p = prepare(audio_path, transcript_path)
     out = forward(model, p.feats, device)
     cout = forward(ctc_model, p.feats, device) if ctc_model is not None and UNKNOWN_PHONE not in p.pron.phones else None
-    return finish(p, out, cout, model, ctc_model, readout)
+    return finish(p, out, cout, model, ctc_model, readout, device)
 
 
 def align_files(pairs: list[tuple[Path, Path]], model: AlignmentModel, ctc_model: AlignmentModel | None,
@@ -280,14 +281,15 @@ def align_files(pairs: list[tuple[Path, Path]], model: AlignmentModel, ctc_model
             continue
         o, c = done[id(p)]
         try:
-            results.append(finish(p, o, c if UNKNOWN_PHONE not in p.pron.phones else None, model, ctc_model, readout))
+            results.append(finish(p, o, c if UNKNOWN_PHONE not in p.pron.phones else None, model, ctc_model, readout,
+                                  device))
         except OtalignError as err:
             results.append(err)
     return results
 
 
 def finish(p: Prepared, out: dict, cout: dict | None, model: AlignmentModel, ctc_model: AlignmentModel | None,
-           readout: str) -> FileResult:
+           readout: str, device: str = "cpu") -> FileResult:
     """Readouts, confidence, suspects and the CTC comparison from the models' outputs."""
     pron, duration, audio_path = p.pron, p.duration, p.audio
 
@@ -297,10 +299,11 @@ def finish(p: Prepared, out: dict, cout: dict | None, model: AlignmentModel, ctc
                                        f"transcript's {m} phones")
     vocab = {t: i for i, t in enumerate(model.cfg.vocab)}
     targets = torch.tensor([vocab.get(p, len(vocab)) if p == UNKNOWN_PHONE else vocab[p] for p in pron.phones])
-    spans = ot_readout(out, targets, pron.word_of_phone, readout, model.cfg.vocab)
+    spans = ot_readout(out, targets, pron.word_of_phone, readout, model.cfg.vocab, device=device)
     distrust = suspect_stretches(out["log_probs"][0], targets, spans)
     if distrust and readout == "refine":  # read the stretches where the transcript seems wrong off the anchoring path instead
-        spans = ot_readout(out, targets, pron.word_of_phone, readout, model.cfg.vocab, distrust=distrust)
+        spans = ot_readout(out, targets, pron.word_of_phone, readout, model.cfg.vocab, distrust=distrust,
+                           device=device)
     ot = _to_alignment(spans, pron, model.frame_shift, duration, span_confidence(out["log_probs"][0], targets, spans))
     stats: dict = {"dropped_pct": float(dropped_frames(out["alpha"][0]).double().mean() * 100),
                    "phones": m, "words": len(pron.words), "oov": list(pron.oov),
