@@ -6,7 +6,7 @@ the CTC comparison, as a user runs it) and reports wall time, peak RSS (from ``w
 boundary error of OT and CTC against the gold times, the same utterances aligned one by one, and
 the OT error per sixth of the file (it must not grow along the file). Appends to RESULTS.md:
 
-    python bench/long_audio.py data/synth2 data/synth --minutes 5 15 60
+    python bench/long_audio.py data/synth2 data/synth --minutes 5 15 60 [--device cuda]
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from otalign_cli.pipeline import align_file
 from otalign_cli.synth.longform import build_long_recording, corpus_utterances, read_pieces
 
 
-def run_align(stem: Path, out: Path) -> tuple[float, float]:
+def run_align(stem: Path, out: Path, device: str) -> tuple[float, float]:
     """Wall seconds and peak RSS (GB) of ``otalign align`` on one long recording."""
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "otalign_cli", "align", str(stem.with_suffix(".wav")),
-                             str(stem.with_suffix(".txt")), "-o", str(out), "--overwrite", "-q"],
+                             str(stem.with_suffix(".txt")), "-o", str(out), "--overwrite", "-q", "--device", device],
                             stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
@@ -73,6 +73,7 @@ def main() -> None:
     ap.add_argument("corpus", type=Path, nargs="+")
     ap.add_argument("--minutes", type=float, nargs="+", default=[5, 15, 60])
     ap.add_argument("--workdir", type=Path, default=Path("data/long"))
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (the long files' encoder and refine)")
     args = ap.parse_args()
     torch.set_num_threads(2)
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -84,7 +85,7 @@ def main() -> None:
         stem = args.workdir / f"long-{minutes:g}min"
         build_long_recording(utts, stem, minutes, seed=int(minutes))
         hyp_path = stem.parent / f"{stem.name}-aligned.TextGrid"
-        wall, rss = run_align(stem, hyp_path)
+        wall, rss = run_align(stem, hyp_path, args.device)
         duration = read_textgrid(stem.with_suffix(".TextGrid"))
         ref = duration["words"]
         hyp = read_textgrid(hyp_path)
@@ -101,7 +102,7 @@ def main() -> None:
             f"{err[(pos >= a) & (pos < b)].mean() * 1000:.1f}" for a, b in zip(edges[:-1], edges[1:])) + " |")
         print(rows[-1], flush=True)
     report([f"## Long recordings ({time.strftime('%Y-%m-%d')}, `python bench/long_audio.py "
-            f"{' '.join(map(str, args.corpus))}`, {os.cpu_count()} CPU cores)", "",
+            f"{' '.join(map(str, args.corpus))} --device {args.device}`, {os.cpu_count()} CPU cores)", "",
             "Dev utterances joined by 0.3-1.5 s pauses; `otalign align` (refine readout + CTC twin) in one pass.",
             "Word boundary error vs gold: mean ms / % <= 20 ms / % <= 50 ms.", "",
             "| minutes | wall s | wall s per audio minute | peak RSS GB | OT long file | OT one by one "
