@@ -40,6 +40,9 @@ class Device(str, Enum):
     cuda = "cuda"
 
 
+MAX_PLOT_SECONDS = 60.0  # a longer window is unreadable and its spectrogram costs GBs
+
+
 class Backend(str, Enum):
     local = "local"
     ray = "ray"
@@ -319,15 +322,23 @@ def plot(
         fail(f"{output}: output exists (use --overwrite to replace it)")
     if end is not None and end <= start:
         fail(f"--end ({end}) must be after --start ({start})", code=2)
+    if end is not None and end - start > MAX_PLOT_SECONDS:
+        fail(f"plot shows at most {MAX_PLOT_SECONDS:g} s at a time; --start {start:g} --end {end:g} spans "
+             f"{end - start:g} s", code=2)
     try:
         ottc, _, ctc_net, _ = load_pair(model, ctc_model, True, "cpu")
         res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value)
         tiers = textgrid_tiers(res)
         if textgrid is not None:
             tiers = read_textgrid(textgrid)
+        if start >= res.duration:
+            fail(f"--start ({start:g}) is past the end of {audio} ({res.duration:.2f} s)", code=2)
+        shown_end = min(end if end is not None else start + MAX_PLOT_SECONDS, res.duration)
+        if end is None and shown_end < res.duration:
+            err_console.print(f"note: showing {start:g}-{shown_end:g} s of {res.duration:.0f} s; choose the window "
+                              "with --start/--end", highlight=False)
         title = f"{audio.name} — OT readout {res.readout} (blue), CTC Viterbi (red, dashed)"
-        plot_alignment(output, load_audio(audio), tiers, res.traces, title, start=start,
-                       end=min(end, res.duration) if end is not None else None)
+        plot_alignment(output, load_audio(audio), tiers, res.traces, title, start=start, end=shown_end)
     except OtalignError as err:
         fail(str(err))
     out_console.print(f"wrote {output}", highlight=False)

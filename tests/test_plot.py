@@ -39,3 +39,11 @@ def test_plot_refuses_to_overwrite_and_reports_bad_input(example, tmp_path):
     proc = run_cli("plot", wav, txt, "-o", tmp_path / "y.png", "--textgrid", tmp_path / "none.TextGrid")
     assert proc.returncode == 1 and "none.TextGrid: TextGrid not found" in proc.stderr
     assert not (tmp_path / "y.png").exists()
+
+
+def test_plot_window_is_checked(example, tmp_path):
+    wav, txt = example
+    proc = run_cli("plot", wav, txt, "-o", tmp_path / "a.png", "--start", "0", "--end", "90")
+    assert proc.returncode == 2 and "at most 60 s" in proc.stderr and not (tmp_path / "a.png").exists()
+    proc = run_cli("plot", wav, txt, "-o", tmp_path / "b.png", "--start", "10")
+    assert proc.returncode == 2 and "past the end" in proc.stderr and not (tmp_path / "b.png").exists()
