@@ -36,6 +36,7 @@ class Outcome:
     duration: float = 0.0
     seconds: float = 0.0
     delays_ms: list[float] = field(default_factory=list)
+    suspects: list[dict] = field(default_factory=list)  # stretches where the audio is unlike the transcript
 
 
 def discover(corpus: Path) -> list[Item]:
@@ -99,7 +100,8 @@ def _align_one(item: Item, out: Path, formats: list[str], readout: str) -> Outco
     delays = []
     if res.ctc is not None:
         delays = [(c.start - o.start) * 1000 for c, o in zip(res.ctc.phones, res.ot.phones)]
-    return Outcome(item, "aligned", duration=res.duration, seconds=res.stats["seconds"], delays_ms=delays)
+    return Outcome(item, "aligned", duration=res.duration, seconds=res.stats["seconds"], delays_ms=delays,
+                   suspects=res.stats.get("suspect", []))
 
 
 def pending(items: list[Item], out: Path, formats: list[str], overwrite: bool) -> tuple[list[Item], list[Item]]:
@@ -140,7 +142,8 @@ def _align_group(items: list[Item], out: Path, formats: list[str], readout: str)
             outcomes[k] = Outcome(item, "failed", str(err))
             continue
         delays = [(c.start - o.start) * 1000 for c, o in zip(res.ctc.phones, res.ot.phones)] if res.ctc else []
-        outcomes[k] = Outcome(item, "aligned", duration=res.duration, seconds=res.stats["seconds"], delays_ms=delays)
+        outcomes[k] = Outcome(item, "aligned", duration=res.duration, seconds=res.stats["seconds"], delays_ms=delays,
+                              suspects=res.stats.get("suspect", []))
     return [outcomes[k] for k in range(len(items))]
 
 
@@ -203,7 +206,8 @@ def summarize_outcomes(outcomes: list[Outcome], wall: float) -> dict:
         hours = sum(o.duration for o in aligned) / 3600
         out = {"files": len(group), "aligned": len(aligned),
                "skipped": sum(o.status == "skipped" for o in group),
-               "failed": sum(o.status == "failed" for o in group), "audio_hours": round(hours, 4)}
+               "failed": sum(o.status == "failed" for o in group), "audio_hours": round(hours, 4),
+               "files_with_suspects": sum(bool(o.suspects) for o in aligned)}
         if delays.size:
             out["label_delay_ms"] = {"mean": float(delays.mean()), "median": float(np.median(delays)),
                                      "p90": float(np.percentile(delays, 90)), "phones": int(delays.size)}

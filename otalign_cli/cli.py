@@ -205,13 +205,17 @@ def batch(
                             failed=sum(x.status == "failed" for x in outcomes))
     summary = summarize_outcomes(outcomes, time.perf_counter() - t0)
     failed = sorted((o for o in outcomes if o.status == "failed"), key=lambda o: str(o.item.rel))
+    suspects = sorted((o for o in outcomes if o.suspects), key=lambda o: str(o.item.rel))
+    write_text_atomic(out / "suspects.tsv", "path\tstart\tend\twords\n" + "".join(
+        f"{o.item.rel}\t{x['start']:.3f}\t{x['end']:.3f}\t{x['words']}\n" for o in suspects for x in o.suspects))
     write_text_atomic(out / "errors.tsv", "path\treason\n" + "".join(
         f"{o.item.rel}\t{o.reason.replace(chr(9), ' ')}\n" for o in failed))
     write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     table = Table(title=f"{corpus} -> {out}")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    for key in ("files", "aligned", "skipped", "failed", "audio_hours", "wall_seconds", "real_time_factor"):
+    for key in ("files", "aligned", "skipped", "failed", "files_with_suspects", "audio_hours", "wall_seconds",
+                "real_time_factor"):
         table.add_row(key.replace("_", " "), str(summary.get(key)))
     if "label_delay_ms" in summary:
         d = summary["label_delay_ms"]

@@ -163,3 +163,19 @@ def test_length_batched_groups_give_the_same_outputs(tmp_path):
         times = [[(w["start"], w["end"]) for w in d["words"] + d["ctc"]["words"]] for d in (one, grouped)]
         # batched matrix products round differently in the last bits; the times must not move
         assert np.abs(np.array(times[0]) - np.array(times[1])).max() < 0.002, rel
+
+
+def test_files_whose_transcript_seems_wrong_are_listed(tmp_path):
+    corpus, out = tmp_path / "corpus", tmp_path / "out"
+    (corpus / "spk").mkdir(parents=True)
+    text = EXAMPLE_TXT.read_text()
+    for name, transcript in (("good", text), ("missing", text.replace("leisure to consider", "leisure"))):
+        shutil.copy(EXAMPLE_WAV, corpus / "spk" / f"{name}.wav")
+        (corpus / "spk" / f"{name}.txt").write_text(transcript)
+    proc = run_cli("batch", corpus, out, "--no-ctc")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split("\t") for line in (out / "suspects.tsv").read_text().splitlines()]
+    assert rows[0] == ["path", "start", "end", "words"]
+    assert {r[0] for r in rows[1:]} == {"spk/missing.wav"}
+    assert any(float(r[1]) < 3.4 and float(r[2]) > 2.7 for r in rows[1:])  # where "to consider" was said
+    assert json.loads((out / "summary.json").read_text())["files_with_suspects"] == 1
