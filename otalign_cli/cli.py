@@ -271,6 +271,8 @@ def train(
     name: Annotated[Optional[str], typer.Option("--name", help="Model name stored in the checkpoint.")] = None,
     add_corpus: Annotated[Optional[list[Path]], typer.Option("--add-corpus", help="Another corpus folder to train on (repeatable).")] = None,
     init: Annotated[Optional[Path], typer.Option("--init", help="Start from this checkpoint's weights (same kind).")] = None,
+    subsample: Annotated[int, typer.Option("--subsample", help="Output frame = SUBSAMPLE x 10 ms (new models only).")] = 2,
+    hidden: Annotated[int, typer.Option("--hidden", help="GRU width per direction (new models only).")] = 192,
 ) -> None:
     """Train an OTTC model or its CTC twin; resumes from OUT.state if present."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -289,7 +291,7 @@ def train(
     if not examples:
         fail(f"{corpus}: no audio with transcripts found")
     cfg = TrainConfig(kind=kind, steps=steps, batch_seconds=batch_seconds, lr=lr, warmup=warmup, stop_after=stop_after, augment=augment,
-                      supervised_steps=supervised_steps, threads=threads, seed=seed)
+                      supervised_steps=supervised_steps, threads=threads, seed=seed, subsample=subsample, hidden=hidden)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), TextColumn("{task.fields[loss]}"), console=err_console) as progress:
         task = progress.add_task(f"training {kind}", total=min(steps, stop_after or steps), loss="")

@@ -64,6 +64,8 @@ class TrainConfig:
     augment: str = "noise"  # "noise" (gain + white noise) or "full" (+ reverb, band-limit, mu-law)
     seed: int = 0
     threads: int = 1
+    subsample: int = 2  # output frame = subsample x 10 ms (the frame-rate ablation)
+    hidden: int = 192  # GRU width per direction (the encoder-size ablation)
     extra: dict = field(default_factory=dict)
 
 
@@ -206,7 +208,8 @@ def train(examples: list[Example], out: Path, cfg: TrainConfig, name: str,
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
-    model = AlignmentModel(ModelConfig(kind=cfg.kind, vocab=vocab_for(cfg.kind)))
+    model = AlignmentModel(ModelConfig(kind=cfg.kind, vocab=vocab_for(cfg.kind), subsample=cfg.subsample,
+                                       hidden=cfg.hidden))
     base: dict = {}
     if init is not None:
         start, base = load_checkpoint(init, expect_kind=cfg.kind)
