@@ -55,7 +55,7 @@ def main() -> None:
             ("OTTC encoder forward", best_of(lambda: forward(ottc, feats, "cpu"))),
             ("CTC encoder forward", best_of(lambda: forward(ctc, feats, "cpu")))]
     for r in READOUTS:
-        rows.append((f"readout {r}", best_of(lambda r=r: ot_readout(out, targets, pron.word_of_phone, r, ottc.cfg.vocab), 1)))
+        rows.append((f"readout {r}", best_of(lambda r=r: ot_readout(out, targets, pron.word_of_phone, r, ottc.cfg.vocab, frame_shift=ottc.frame_shift), 1)))
     rows.append(("CTC Viterbi (forced_align)", best_of(lambda: ctc_spans(cout["log_probs"][0], ctargets))))
     lines = [f"\n## Speed of each stage ({time.strftime('%Y-%m-%d')})\n",
              f"{dur:.1f} s of audio ({args.audio.name} × {args.repeat}), {len(pron.phones)} phones, {args.threads} threads, "

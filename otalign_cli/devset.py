@@ -59,7 +59,7 @@ def evaluate(model: AlignmentModel, examples: list, readouts: list[str]) -> dict
         for r in names:
             t0 = time.perf_counter()
             sp: Spans = (ctc_spans(out["log_probs"][0], targets)[0] if r == "ctc"
-                         else ot_readout(out, targets, owner, r, model.cfg.vocab))
+                         else ot_readout(out, targets, owner, r, model.cfg.vocab, frame_shift=model.frame_shift))
             per[r]["seconds"] += time.perf_counter() - t0
             on = (sp.onset * model.frame_shift).tolist()
             off = (sp.offset * model.frame_shift).tolist()

@@ -27,8 +27,8 @@ from otalign_cli.text.pronounce import Pronunciation, pronounce_transcript
 READOUTS = ("refine", "banded", "plain", "viterbi")
 DEFAULT_READOUT = "refine"
 BAND = 64  # states searched around the OT path: about +-1.5 s of speech
-LONG_FRAMES = 500  # past 10 s, readouts run piece by piece between anchors
-PIECE_FRAMES = 250  # about 5 s per piece: the refine readout drifts over longer stretches with pauses
+LONG_SECONDS = 10.0  # past this, readouts run piece by piece between anchors
+PIECE_SECONDS = 5.0  # about this long per piece: the refine readout drifts over longer stretches with pauses
 GARBAGE_LOGP = math.log(0.2)  # per-frame score of unknown speech: below a matching phone, above a wrong one
 REFINE_BATCH = 64  # pieces refined in one batched plan
 BEAM, MAX_BEAM = 128, 1024  # states in the anchoring beam Viterbi (about 7 s of speech)
@@ -121,10 +121,11 @@ def _to_alignment(spans: Spans, pron: Pronunciation, frame_shift: float, duratio
 
 
 def ot_readout(out: dict, targets: torch.Tensor, word_of_phone: tuple[int, ...] | list[int], readout: str,
-               vocab: tuple[str, ...], distrust: list[tuple[int, int]] | None = None, device: str = "cpu") -> Spans:
+               vocab: tuple[str, ...], distrust: list[tuple[int, int]] | None = None, device: str = "cpu",
+               frame_shift: float = 0.02) -> Spans:
     """Token spans in frames from the OTTC model's outputs with the chosen readout.
 
-    Past ``LONG_FRAMES``, or when the transcript marks unknown speech (target ids past the
+    Past ``LONG_SECONDS`` (frames of ``frame_shift`` s), or when the transcript marks unknown speech (target ids past the
     vocabulary, ``<unk>``), every readout runs piece by piece between anchors found by a beam
     Viterbi over the whole file (``alignment.segments``), so errors cannot accumulate; an
     unknown stretch gets the frames the beam path gives its garbage state. Pieces overlapping a
@@ -138,14 +139,16 @@ def ot_readout(out: dict, targets: torch.Tensor, word_of_phone: tuple[int, ...] 
     lp = out["log_probs"][0]
     n, v = lp.shape
     unknown = targets >= v
-    if not bool(unknown.any()) and not distrust and (readout == "plain" or n <= LONG_FRAMES or SILENCE not in vocab):
+    if not bool(unknown.any()) and not distrust and (readout == "plain" or n * frame_shift <= LONG_SECONDS
+                                                            or SILENCE not in vocab):
         return _readout_piece(out["alpha"][0], lp, targets, list(word_of_phone), readout, vocab)
     if SILENCE not in vocab:
         raise ValueError("unknown stretches (<unk>) need a model with a silence token")
     word_end = _word_end(list(word_of_phone))
     if bool(unknown.any()):  # one garbage column every frame can match at a fixed, low score
         lp = torch.cat([lp, torch.full((n, 1), GARBAGE_LOGP, dtype=lp.dtype)], 1)
-    tok_path, pieces = anchor_segments(lp, targets.clamp(max=v), word_end, vocab.index(SILENCE))
+    tok_path, pieces = anchor_segments(lp, targets.clamp(max=v), word_end, vocab.index(SILENCE),
+                                       round(PIECE_SECONDS / frame_shift))
     onset, offset = torch.empty(m, dtype=torch.float64), torch.empty(m, dtype=torch.float64)
     to_refine: list[tuple[int, int, int, int]] = []
     for piece in pieces:
@@ -187,7 +190,7 @@ def _word_end(word_of_phone: list[int]) -> torch.Tensor:
 
 
 def anchor_segments(log_probs: torch.Tensor, targets: torch.Tensor, word_end: torch.Tensor,
-                    sil: int) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+                    sil: int, piece_frames: int) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
     """The beam Viterbi path (token per frame) and the pieces (f0, f1, j0, j1) cut at its pauses.
 
     The beam widens (up to ``MAX_BEAM`` states) if the path loses the transcript.
@@ -201,7 +204,7 @@ def anchor_segments(log_probs: torch.Tensor, targets: torch.Tensor, word_end: to
             if beam >= MAX_BEAM:
                 raise
             beam *= 2
-    return tok_path, plan_segments(tok_path, word_end.numpy(), PIECE_FRAMES)
+    return tok_path, plan_segments(tok_path, word_end.numpy(), piece_frames)
 
 
 def _readout_piece(alpha: torch.Tensor, lp: torch.Tensor, targets: torch.Tensor, word_of_phone: list[int],
@@ -299,11 +302,12 @@ def finish(p: Prepared, out: dict, cout: dict | None, model: AlignmentModel, ctc
                                        f"transcript's {m} phones")
     vocab = {t: i for i, t in enumerate(model.cfg.vocab)}
     targets = torch.tensor([vocab.get(p, len(vocab)) if p == UNKNOWN_PHONE else vocab[p] for p in pron.phones])
-    spans = ot_readout(out, targets, pron.word_of_phone, readout, model.cfg.vocab, device=device)
+    spans = ot_readout(out, targets, pron.word_of_phone, readout, model.cfg.vocab, device=device,
+                       frame_shift=model.frame_shift)
     distrust = suspect_stretches(out["log_probs"][0], targets, spans)
     if distrust and readout == "refine":  # read the stretches where the transcript seems wrong off the anchoring path instead
         spans = ot_readout(out, targets, pron.word_of_phone, readout, model.cfg.vocab, distrust=distrust,
-                           device=device)
+                           device=device, frame_shift=model.frame_shift)
     ot = _to_alignment(spans, pron, model.frame_shift, duration, span_confidence(out["log_probs"][0], targets, spans))
     stats: dict = {"dropped_pct": float(dropped_frames(out["alpha"][0]).double().mean() * 100),
                    "phones": m, "words": len(pron.words), "oov": list(pron.oov),
