@@ -128,7 +128,7 @@ def test_ray_backend_gives_the_same_outputs_as_local(tmp_path):
         summary = json.loads(runs[backend].pop(Path("summary.json")))
         assert (summary["aligned"], summary["failed"]) == (2, 6)
     assert runs["local"].keys() == runs["ray"].keys()
-    assert len(runs["local"]) == 2 * 4 + 1  # TextGrid, word and phone CTM, JSON per aligned file + errors.tsv
+    assert len(runs["local"]) == 2 * 4 + 2  # TextGrid, word and phone CTM, JSON per aligned file + errors/suspects.tsv
     for rel, data in runs["local"].items():
         assert runs["ray"][rel] == data, rel
 
