@@ -211,8 +211,9 @@ def train(examples: list[Example], out: Path, cfg: TrainConfig, name: str,
     model = AlignmentModel(ModelConfig(kind=cfg.kind, vocab=vocab_for(cfg.kind), subsample=cfg.subsample,
                                        hidden=cfg.hidden))
     base: dict = {}
-    if init is not None:
+    if init is not None:  # the checkpoint's own shape wins: --subsample/--hidden only shape new models
         start, base = load_checkpoint(init, expect_kind=cfg.kind)
+        model = AlignmentModel(start.cfg)
         model.load_state_dict(start.state_dict())
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     state_path = out.with_name(out.name + ".state")
