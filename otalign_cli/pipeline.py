@@ -11,9 +11,8 @@ import numpy as np
 import torch
 
 from otalign_cli.alignment.ctc import MAX_CELLS, ctc_spans, cuts_from_guide, min_frames
-from otalign_cli.alignment.readout import (Spans, dropped_frames, ot_spans, ot_token_of_frame, refine_alpha,
-                                           refine_alpha_many, snap_to_pauses, spans_of_path, viterbi_path,
-                                           viterbi_spans)
+from otalign_cli.alignment.readout import (Spans, dropped_frames, ot_spans, ot_token_of_frame, refine_alpha_many,
+                                           snap_to_pauses, spans_of_path, viterbi_path, viterbi_spans)
 from otalign_cli.alignment.segments import plan_segments, split_at_unknown
 from otalign_cli.alignment.suspect import suspect_stretches
 from otalign_cli.audio import SAMPLE_RATE, load_audio
@@ -125,8 +124,8 @@ def ot_readout(out: dict, targets: torch.Tensor, word_of_phone: tuple[int, ...] 
                frame_shift: float = 0.02) -> Spans:
     """Token spans in frames from the OTTC model's outputs with the chosen readout.
 
-    Past ``LONG_SECONDS`` (frames of ``frame_shift`` s), or when the transcript marks unknown speech (target ids past the
-    vocabulary, ``<unk>``), every readout runs piece by piece between anchors found by a beam
+    Past ``LONG_SECONDS`` (frames of ``frame_shift`` s), or when the transcript marks unknown
+    speech (target ids past the vocabulary, ``<unk>``), every readout runs piece by piece between anchors found by a beam
     Viterbi over the whole file (``alignment.segments``), so errors cannot accumulate; an
     unknown stretch gets the frames the beam path gives its garbage state. Pieces overlapping a
     ``distrust`` frame range (suspect stretches of a first pass) keep the beam path's spans: the
@@ -141,7 +140,7 @@ def ot_readout(out: dict, targets: torch.Tensor, word_of_phone: tuple[int, ...] 
     unknown = targets >= v
     if not bool(unknown.any()) and not distrust and (readout == "plain" or n * frame_shift <= LONG_SECONDS
                                                             or SILENCE not in vocab):
-        return _readout_piece(out["alpha"][0], lp, targets, list(word_of_phone), readout, vocab)
+        return _readout_piece(out["alpha"][0], lp, targets, list(word_of_phone), readout, vocab, device)
     if SILENCE not in vocab:
         raise ValueError("unknown stretches (<unk>) need a model with a silence token")
     word_end = _word_end(list(word_of_phone))
@@ -165,16 +164,26 @@ def ot_readout(out: dict, targets: torch.Tensor, word_of_phone: tuple[int, ...] 
                 sp = _readout_piece(out["alpha"][0, f0:f1], out["log_probs"][0, f0:f1], targets[j0:j1],
                                     list(word_of_phone[j0:j1]), readout, vocab)
             onset[j0:j1], offset[j0:j1] = sp.onset + f0, sp.offset + f0
-    for k in range(0, len(to_refine), REFINE_BATCH):  # the refine pieces, refined together in batches
-        group = to_refine[k:k + REFINE_BATCH]
-        lp_all = out["log_probs"][0]
-        alphas = [_gate(out["alpha"][0, f0:f1], lp_all[f0:f1], vocab).to(device) for f0, f1, _, _ in group]
-        refined = refine_alpha_many(alphas, [lp_all[f0:f1].to(device) for f0, f1, _, _ in group],
-                                    [targets[j0:j1].to(device) for _, _, j0, j1 in group])
-        for (f0, _, j0, j1), a in zip(group, (r.cpu() for r in refined)):
-            sp = snap_to_pauses(ot_spans(a, j1 - j0), a)
-            onset[j0:j1], offset[j0:j1] = sp.onset + f0, sp.offset + f0
+    refined = _refine_pieces(out["alpha"][0], out["log_probs"][0], targets, to_refine, vocab, device)
+    for (f0, _, j0, j1), sp in zip(to_refine, refined):
+        onset[j0:j1], offset[j0:j1] = sp.onset + f0, sp.offset + f0
     return Spans(onset, offset)
+
+
+def _refine_pieces(alpha: torch.Tensor, lp: torch.Tensor, targets: torch.Tensor,
+                   pieces: list[tuple[int, int, int, int]], vocab: tuple[str, ...], device: str) -> list[Spans]:
+    """The refine readout of each piece (f0, f1, j0, j1), spans relative to f0: alpha gated by
+    1 - P(silence), refined against the piece's tokens (``REFINE_BATCH`` pieces per batched plan
+    on ``device``), read out, pauses snapped."""
+    spans: list[Spans] = []
+    for k in range(0, len(pieces), REFINE_BATCH):
+        group = pieces[k:k + REFINE_BATCH]
+        alphas = [_gate(alpha[f0:f1], lp[f0:f1], vocab).to(device) for f0, f1, _, _ in group]
+        refined = refine_alpha_many(alphas, [lp[f0:f1].to(device) for f0, f1, _, _ in group],
+                                    [targets[j0:j1].to(device) for _, _, j0, j1 in group])
+        for (_, _, j0, j1), a in zip(group, (r.cpu() for r in refined)):
+            spans.append(snap_to_pauses(ot_spans(a, j1 - j0), a))
+    return spans
 
 
 def _gate(alpha: torch.Tensor, lp: torch.Tensor, vocab: tuple[str, ...]) -> torch.Tensor:
@@ -208,13 +217,12 @@ def anchor_segments(log_probs: torch.Tensor, targets: torch.Tensor, word_end: to
 
 
 def _readout_piece(alpha: torch.Tensor, lp: torch.Tensor, targets: torch.Tensor, word_of_phone: list[int],
-                   readout: str, vocab: tuple[str, ...]) -> Spans:
+                   readout: str, vocab: tuple[str, ...], device: str = "cpu") -> Spans:
     m = targets.numel()
     if readout == "plain":
         return ot_spans(alpha, m)
     if readout == "refine":
-        refined = refine_alpha(_gate(alpha, lp, vocab), lp, targets)
-        return snap_to_pauses(ot_spans(refined, m), refined)
+        return _refine_pieces(alpha, lp, targets, [(0, alpha.numel(), 0, m)], vocab, device)[0]
     word_end = _word_end(word_of_phone)
     sil = vocab.index(SILENCE) if SILENCE in vocab else None
     if readout == "viterbi":
