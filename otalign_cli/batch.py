@@ -82,26 +82,44 @@ def _init_worker(model: Path | None, ctc_model: Path | None, with_ctc: bool, dev
                    models={"ottc": model_summary(meta), "ctc": model_summary(cmeta)})
 
 
-def _align_one(item: Item, out: Path, formats: list[str], readout: str) -> Outcome:
+def _internal_error(item: Item, err: Exception) -> Outcome:
+    return Outcome(item, "failed", f"{item.audio}: internal error ({type(err).__name__}: {str(err)[:200]})")
+
+
+def _no_transcript(item: Item) -> Outcome:
+    return Outcome(item, "failed", f"{item.audio}: no transcript (same-stem .txt or .lab)")
+
+
+def _write(item: Item, res, out: Path, formats: list[str]) -> Outcome:
+    """Write one file's outputs; its outcome, with the label delays and suspect stretches."""
     from otalign_cli.errors import OtalignError
     from otalign_cli.formats.write import write_outputs
-    from otalign_cli.pipeline import align_file
 
-    if item.transcript is None:
-        return Outcome(item, "failed", f"{item.audio}: no transcript (same-stem .txt or .lab)")
     try:
-        res = align_file(item.audio, item.transcript, _WORKER["ottc"], _WORKER["ctc"], readout=readout,
-                         device=_WORKER["device"])
         write_outputs(output_base(out, item), formats, res, _WORKER["models"])
     except OtalignError as err:
         return Outcome(item, "failed", str(err))
     except Exception as err:  # one broken file must never stop the corpus
-        return Outcome(item, "failed", f"{item.audio}: internal error ({type(err).__name__}: {str(err)[:200]})")
-    delays = []
-    if res.ctc is not None:
-        delays = [(c.start - o.start) * 1000 for c, o in zip(res.ctc.phones, res.ot.phones)]
+        return _internal_error(item, err)
+    delays = [(c.start - o.start) * 1000 for c, o in zip(res.ctc.phones, res.ot.phones)] if res.ctc else []
     return Outcome(item, "aligned", duration=res.duration, seconds=res.stats["seconds"], delays_ms=delays,
                    suspects=res.stats.get("suspect", []))
+
+
+def _align_one(item: Item, out: Path, formats: list[str], readout: str) -> Outcome:
+    from otalign_cli.errors import OtalignError
+    from otalign_cli.pipeline import align_file
+
+    if item.transcript is None:
+        return _no_transcript(item)
+    try:
+        res = align_file(item.audio, item.transcript, _WORKER["ottc"], _WORKER["ctc"], readout=readout,
+                         device=_WORKER["device"])
+    except OtalignError as err:
+        return Outcome(item, "failed", str(err))
+    except Exception as err:  # one broken file must never stop the corpus
+        return _internal_error(item, err)
+    return _write(item, res, out, formats)
 
 
 def pending(items: list[Item], out: Path, formats: list[str], overwrite: bool) -> tuple[list[Item], list[Item]]:
@@ -116,35 +134,25 @@ def pending(items: list[Item], out: Path, formats: list[str], overwrite: bool) -
 def _align_group(items: list[Item], out: Path, formats: list[str], readout: str) -> list[Outcome]:
     """Several files with their encoder passes batched (``align_files``); same outputs as one by one."""
     from otalign_cli.errors import OtalignError
-    from otalign_cli.formats.write import write_outputs
     from otalign_cli.pipeline import align_files
 
-    outcomes: dict[int, Outcome] = {}
-    ready = []
-    for k, item in enumerate(items):
-        if item.transcript is None:
-            outcomes[k] = Outcome(item, "failed", f"{item.audio}: no transcript (same-stem .txt or .lab)")
-        else:
-            ready.append(k)
+    ready = [item for item in items if item.transcript is not None]
     try:
-        results = align_files([(items[k].audio, items[k].transcript) for k in ready], _WORKER["ottc"],
+        results = align_files([(item.audio, item.transcript) for item in ready], _WORKER["ottc"],
                               _WORKER["ctc"], readout=readout, device=_WORKER["device"])
     except Exception:  # something no single file explains: fall back to one by one
         return [_align_one(item, out, formats, readout) for item in items]
-    for k, res in zip(ready, results):
-        item = items[k]
-        if isinstance(res, OtalignError):
-            outcomes[k] = Outcome(item, "failed", str(res))
-            continue
-        try:
-            write_outputs(output_base(out, item), formats, res, _WORKER["models"])
-        except OtalignError as err:
-            outcomes[k] = Outcome(item, "failed", str(err))
-            continue
-        delays = [(c.start - o.start) * 1000 for c, o in zip(res.ctc.phones, res.ot.phones)] if res.ctc else []
-        outcomes[k] = Outcome(item, "aligned", duration=res.duration, seconds=res.stats["seconds"], delays_ms=delays,
-                              suspects=res.stats.get("suspect", []))
-    return [outcomes[k] for k in range(len(items))]
+    by_item = {id(item): res for item, res in zip(ready, results)}
+    outcomes = []
+    for item in items:
+        res = by_item.get(id(item))
+        if res is None:
+            outcomes.append(_no_transcript(item))
+        elif isinstance(res, OtalignError):
+            outcomes.append(Outcome(item, "failed", str(res)))
+        else:
+            outcomes.append(_write(item, res, out, formats))
+    return outcomes
 
 
 def length_groups(items: list[Item], size: int) -> list[list[Item]]:
