@@ -125,8 +125,9 @@ def ot_readout(out: dict, targets: torch.Tensor, word_of_phone: tuple[int, ...] 
     """Token spans in frames from the OTTC model's outputs with the chosen readout.
 
     Past ``LONG_SECONDS`` (frames of ``frame_shift`` s), or when the transcript marks unknown
-    speech (target ids past the vocabulary, ``<unk>``), every readout runs piece by piece between anchors found by a beam
-    Viterbi over the whole file (``alignment.segments``), so errors cannot accumulate; an
+    speech (target ids past the vocabulary, ``<unk>``), every readout runs piece by piece
+    between anchors found by a beam Viterbi over the whole file (``alignment.segments``), so
+    errors cannot accumulate; an
     unknown stretch gets the frames the beam path gives its garbage state. Pieces overlapping a
     ``distrust`` frame range (suspect stretches of a first pass) keep the beam path's spans: the
     OT readout spreads a transcript error over its whole piece, the path keeps it local.
@@ -313,7 +314,7 @@ def finish(p: Prepared, out: dict, cout: dict | None, model: AlignmentModel, ctc
     spans = ot_readout(out, targets, pron.word_of_phone, readout, model.cfg.vocab, device=device,
                        frame_shift=model.frame_shift)
     distrust = suspect_stretches(out["log_probs"][0], targets, spans)
-    if distrust and readout == "refine":  # read the stretches where the transcript seems wrong off the anchoring path instead
+    if distrust and readout == "refine":  # where the transcript seems wrong, read off the anchoring path
         spans = ot_readout(out, targets, pron.word_of_phone, readout, model.cfg.vocab, distrust=distrust,
                            device=device, frame_shift=model.frame_shift)
     ot = _to_alignment(spans, pron, model.frame_shift, duration, span_confidence(out["log_probs"][0], targets, spans))
