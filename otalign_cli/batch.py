@@ -62,6 +62,33 @@ def outputs_of(out: Path, item: Item, formats: list[str]) -> list[Path]:
     return [p for f in formats for p in output_paths(output_base(out, item), f)]
 
 
+SUSPECTS_HEADER = "path\tstart\tend\twords\n"
+
+
+def suspect_rows(outcome: Outcome) -> str:
+    """Lines of OUT/suspects.tsv for one file (none if nothing was suspect)."""
+    return "".join(f"{outcome.item.rel}\t{x['start']:.3f}\t{x['end']:.3f}\t{x['words']}\n" for x in outcome.suspects)
+
+
+def read_suspects(path: Path) -> dict[str, list[dict]]:
+    """Per file, the suspect stretches an earlier run recorded in ``path`` (suspects.tsv).
+
+    A run that was killed leaves the rows of the files it finished, perhaps with a cut last line,
+    which is ignored; so a resumed run can still list the files it skips.
+    """
+    out: dict[str, list[dict]] = {}
+    if not path.is_file():
+        return out
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines()[1:]:
+        parts = line.split("\t")
+        try:
+            row = {"start": float(parts[1]), "end": float(parts[2]), "words": parts[3]}
+        except (IndexError, ValueError):
+            continue
+        out.setdefault(parts[0], []).append(row)
+    return out
+
+
 def remove_stale_temporaries(out: Path) -> None:
     """Temporary files a killed run left behind (complete outputs are never temporaries)."""
     for tmp in out.rglob(".*.tmp"):
@@ -173,15 +200,17 @@ def length_groups(items: list[Item], size: int) -> list[list[Item]]:
 def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jobs: int, overwrite: bool,
               model: Path | None = None, ctc_model: Path | None = None, with_ctc: bool = True,
               device: str = "cpu", backend: str = "local", address: str | None = None,
-              group_size: int | None = None) -> Iterator[Outcome]:
+              group_size: int | None = None, previous_suspects: dict[str, list[dict]] | None = None
+              ) -> Iterator[Outcome]:
     """Align ``items`` with ``jobs`` workers (processes, or Ray actors); yields each outcome as it completes.
 
-    ``group_size`` files share batched encoder passes (default: 16 on a GPU, 1 on CPU, where
-    batching buys nothing).
+    Files whose outputs all exist come first, as skipped, with the suspect stretches an earlier
+    run recorded for them (``previous_suspects``, see ``read_suspects``). ``group_size`` files
+    share batched encoder passes (default: 16 on a GPU, 1 on CPU, where batching buys nothing).
     """
     todo, done = pending(items, out, formats, overwrite)
     for item in done:
-        yield Outcome(item, "skipped")
+        yield Outcome(item, "skipped", suspects=(previous_suspects or {}).get(str(item.rel), []))
     if not todo:
         return
     if backend == "ray":
@@ -215,7 +244,7 @@ def summarize_outcomes(outcomes: list[Outcome], wall: float) -> dict:
         out = {"files": len(group), "aligned": len(aligned),
                "skipped": sum(o.status == "skipped" for o in group),
                "failed": sum(o.status == "failed" for o in group), "audio_hours": round(hours, 4),
-               "files_with_suspects": sum(bool(o.suspects) for o in aligned)}
+               "files_with_suspects": sum(bool(o.suspects) for o in group)}
         if delays.size:
             out["label_delay_ms"] = {"mean": float(delays.mean()), "median": float(np.median(delays)),
                                      "p90": float(np.percentile(delays, 90)), "phones": int(delays.size)}

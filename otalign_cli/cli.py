@@ -164,7 +164,8 @@ def batch(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from otalign_cli.batch import discover, remove_stale_temporaries, run_batch, summarize_outcomes
+    from otalign_cli.batch import (SUSPECTS_HEADER, discover, read_suspects, remove_stale_temporaries, run_batch,
+                                   suspect_rows, summarize_outcomes)
     from otalign_cli.formats.atomic import write_text_atomic
     from otalign_cli.models import load_pair, resolve_device
 
@@ -191,14 +192,19 @@ def batch(
     remove_stale_temporaries(out)
     formats = list(dict.fromkeys(f.value for f in fmt))
     outcomes = []
+    previous = read_suspects(out / "suspects.tsv")
     t0 = time.perf_counter()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    # rows go out as files finish, so a killed run leaves what a resumed one needs (read_suspects)
+    with (out / "suspects.tsv").open("w", encoding="utf-8") as suspects_log, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[hours]:.2f} h aligned, {task.fields[failed]} failed"),
                   TimeRemainingColumn(), console=err_console) as progress:
         task = progress.add_task("aligning", total=len(items), hours=0.0, failed=0)
+        suspects_log.write(SUSPECTS_HEADER)
         for o in run_batch(items, out, formats, readout.value, jobs, overwrite, model, ctc_model, ctc, dev,
-                           backend.value, address):
+                           backend.value, address, previous_suspects=previous):
             outcomes.append(o)
+            suspects_log.write(suspect_rows(o))
+            suspects_log.flush()
             if o.status == "failed":
                 progress.console.print(f"[bold red]error:[/] {o.reason}", highlight=False, soft_wrap=True)
             progress.update(task, advance=1, hours=sum(x.duration for x in outcomes) / 3600,
@@ -206,8 +212,7 @@ def batch(
     summary = summarize_outcomes(outcomes, time.perf_counter() - t0)
     failed = sorted((o for o in outcomes if o.status == "failed"), key=lambda o: str(o.item.rel))
     suspects = sorted((o for o in outcomes if o.suspects), key=lambda o: str(o.item.rel))
-    write_text_atomic(out / "suspects.tsv", "path\tstart\tend\twords\n" + "".join(
-        f"{o.item.rel}\t{x['start']:.3f}\t{x['end']:.3f}\t{x['words']}\n" for o in suspects for x in o.suspects))
+    write_text_atomic(out / "suspects.tsv", SUSPECTS_HEADER + "".join(suspect_rows(o) for o in suspects))
     write_text_atomic(out / "errors.tsv", "path\treason\n" + "".join(
         f"{o.item.rel}\t{o.reason.replace(chr(9), ' ')}\n" for o in failed))
     write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")

@@ -119,40 +119,67 @@ def _to_alignment(spans: Spans, pron: Pronunciation, frame_shift: float, duratio
     return Alignment(words, phones, list(pron.word_of_phone))
 
 
+@dataclass
+class Anchors:
+    """The beam Viterbi path over the whole file (token per frame, -1 in pauses) and the pieces
+    (f0, f1, j0, j1) cut at its pauses: computed once per file, shared by both readout passes."""
+
+    tok_path: np.ndarray
+    pieces: list[tuple[int, int, int, int]]
+
+
+def needs_anchors(n: int, targets: torch.Tensor, readout: str, vocab: tuple[str, ...], frame_shift: float,
+                  distrust: list[tuple[int, int]] | None = None) -> bool:
+    """Whether ``ot_readout`` reads piece by piece between anchors (see there)."""
+    unknown = bool((targets >= len(vocab)).any())
+    return unknown or bool(distrust) or (readout != "plain" and n * frame_shift > LONG_SECONDS
+                                         and SILENCE in vocab)
+
+
+def find_anchors(log_probs: torch.Tensor, targets: torch.Tensor, word_of_phone: tuple[int, ...] | list[int],
+                 vocab: tuple[str, ...], frame_shift: float) -> Anchors:
+    """Anchors of one file from its phone log-posteriors (N, V); ``<unk>`` targets (ids >= V) match
+    a garbage column that every frame scores at ``GARBAGE_LOGP``."""
+    if SILENCE not in vocab:
+        raise ValueError("unknown stretches (<unk>) need a model with a silence token")
+    n, v = log_probs.shape
+    lp = log_probs
+    if bool((targets >= v).any()):
+        lp = torch.cat([lp, torch.full((n, 1), GARBAGE_LOGP, dtype=lp.dtype)], 1)
+    tok_path, pieces = anchor_segments(lp, targets.clamp(max=v), _word_end(list(word_of_phone)),
+                                       vocab.index(SILENCE), round(PIECE_SECONDS / frame_shift))
+    return Anchors(tok_path, pieces)
+
+
 def ot_readout(out: dict, targets: torch.Tensor, word_of_phone: tuple[int, ...] | list[int], readout: str,
                vocab: tuple[str, ...], distrust: list[tuple[int, int]] | None = None, device: str = "cpu",
-               frame_shift: float = 0.02) -> Spans:
+               frame_shift: float = 0.02, anchors: Anchors | None = None) -> Spans:
     """Token spans in frames from the OTTC model's outputs with the chosen readout.
 
     Past ``LONG_SECONDS`` (frames of ``frame_shift`` s), or when the transcript marks unknown
     speech (target ids past the vocabulary, ``<unk>``), every readout runs piece by piece
-    between anchors found by a beam Viterbi over the whole file (``alignment.segments``), so
-    errors cannot accumulate; an
-    unknown stretch gets the frames the beam path gives its garbage state. Pieces overlapping a
-    ``distrust`` frame range (suspect stretches of a first pass) keep the beam path's spans: the
-    OT readout spreads a transcript error over its whole piece, the path keeps it local.
-    The refine pieces are refined together in batched plans on ``device``.
+    between anchors found by a beam Viterbi over the whole file (``find_anchors``; pass them in
+    to reuse them), so errors cannot accumulate; an unknown stretch gets the frames the beam
+    path gives its garbage state. Pieces overlapping a ``distrust`` frame range (suspect
+    stretches of a first pass) keep the beam path's spans: the OT readout spreads a transcript
+    error over its whole piece, the path keeps it local. The refine pieces are refined together
+    in batched plans on ``device``.
     """
     m = targets.numel()
     if readout not in READOUTS:
         raise ValueError(f"unknown readout {readout!r}; choose from {', '.join(READOUTS)}")
     lp = out["log_probs"][0]
     n, v = lp.shape
-    unknown = targets >= v
-    if not bool(unknown.any()) and not distrust and (readout == "plain" or n * frame_shift <= LONG_SECONDS
-                                                            or SILENCE not in vocab):
+    if not needs_anchors(n, targets, readout, vocab, frame_shift, distrust):
         return _readout_piece(out["alpha"][0], lp, targets, list(word_of_phone), readout, vocab, device)
-    if SILENCE not in vocab:
-        raise ValueError("unknown stretches (<unk>) need a model with a silence token")
-    word_end = _word_end(list(word_of_phone))
-    if bool(unknown.any()):  # one garbage column every frame can match at a fixed, low score
-        lp = torch.cat([lp, torch.full((n, 1), GARBAGE_LOGP, dtype=lp.dtype)], 1)
-    tok_path, pieces = anchor_segments(lp, targets.clamp(max=v), word_end, vocab.index(SILENCE),
-                                       round(PIECE_SECONDS / frame_shift))
+    if anchors is None:
+        anchors = find_anchors(lp, targets, word_of_phone, vocab, frame_shift)
+    unknown = (targets >= v).numpy()
+    tok_path = anchors.tok_path
     onset, offset = torch.empty(m, dtype=torch.float64), torch.empty(m, dtype=torch.float64)
     to_refine: list[tuple[int, int, int, int]] = []
-    for piece in pieces:
-        for (f0, f1, j0, j1), is_unknown in split_at_unknown(piece, tok_path, unknown.numpy()):
+    for piece in anchors.pieces:
+        for (f0, f1, j0, j1), is_unknown in split_at_unknown(piece, tok_path, unknown):
             if is_unknown:
                 onset[j0], offset[j0] = float(f0), float(f1)
                 continue
@@ -162,10 +189,10 @@ def ot_readout(out: dict, targets: torch.Tensor, word_of_phone: tuple[int, ...] 
                 to_refine.append((f0, f1, j0, j1))
                 continue
             else:
-                sp = _readout_piece(out["alpha"][0, f0:f1], out["log_probs"][0, f0:f1], targets[j0:j1],
+                sp = _readout_piece(out["alpha"][0, f0:f1], lp[f0:f1], targets[j0:j1],
                                     list(word_of_phone[j0:j1]), readout, vocab)
             onset[j0:j1], offset[j0:j1] = sp.onset + f0, sp.offset + f0
-    refined = _refine_pieces(out["alpha"][0], out["log_probs"][0], targets, to_refine, vocab, device)
+    refined = _refine_pieces(out["alpha"][0], lp, targets, to_refine, vocab, device)
     for (f0, _, j0, j1), sp in zip(to_refine, refined):
         onset[j0:j1], offset[j0:j1] = sp.onset + f0, sp.offset + f0
     return Spans(onset, offset)
@@ -263,12 +290,17 @@ def prepare(audio_path: Path, transcript_path: Path) -> Prepared:
     return Prepared(audio_path, transcript_path, pron, feats, len(samples) / SAMPLE_RATE, t0)
 
 
+def ctc_applies(pron: Pronunciation) -> bool:
+    """The CTC twin has no token for unknown speech, so a transcript with ``<unk>`` gets no CTC comparison."""
+    return UNKNOWN_PHONE not in pron.phones
+
+
 def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, ctc_model: AlignmentModel | None,
                readout: str = DEFAULT_READOUT, device: str = "cpu") -> FileResult:
     """Align one file; raises ``OtalignError`` naming the file for any bad input."""
     p = prepare(audio_path, transcript_path)
     out = forward(model, p.feats, device)
-    cout = forward(ctc_model, p.feats, device) if ctc_model is not None and UNKNOWN_PHONE not in p.pron.phones else None
+    cout = forward(ctc_model, p.feats, device) if ctc_model is not None and ctc_applies(p.pron) else None
     return finish(p, out, cout, model, ctc_model, readout, device)
 
 
@@ -293,8 +325,7 @@ def align_files(pairs: list[tuple[Path, Path]], model: AlignmentModel, ctc_model
             continue
         o, c = done[id(p)]
         try:
-            results.append(finish(p, o, c if UNKNOWN_PHONE not in p.pron.phones else None, model, ctc_model, readout,
-                                  device))
+            results.append(finish(p, o, c, model, ctc_model, readout, device))
         except OtalignError as err:
             results.append(err)
     return results
@@ -311,18 +342,22 @@ def finish(p: Prepared, out: dict, cout: dict | None, model: AlignmentModel, ctc
                                        f"transcript's {m} phones")
     vocab = {t: i for i, t in enumerate(model.cfg.vocab)}
     targets = torch.tensor([vocab.get(p, len(vocab)) if p == UNKNOWN_PHONE else vocab[p] for p in pron.phones])
-    spans = ot_readout(out, targets, pron.word_of_phone, readout, model.cfg.vocab, device=device,
-                       frame_shift=model.frame_shift)
-    distrust = suspect_stretches(out["log_probs"][0], targets, spans)
+    lp, vocab_t, fs = out["log_probs"][0], model.cfg.vocab, model.frame_shift
+    anchors = (find_anchors(lp, targets, pron.word_of_phone, vocab_t, fs)
+               if needs_anchors(n, targets, readout, vocab_t, fs) else None)
+    spans = ot_readout(out, targets, pron.word_of_phone, readout, vocab_t, device=device, frame_shift=fs,
+                       anchors=anchors)
+    distrust = suspect_stretches(lp, targets, spans)
     if distrust and readout == "refine":  # where the transcript seems wrong, read off the anchoring path
-        spans = ot_readout(out, targets, pron.word_of_phone, readout, model.cfg.vocab, distrust=distrust,
-                           device=device, frame_shift=model.frame_shift)
+        anchors = anchors or find_anchors(lp, targets, pron.word_of_phone, vocab_t, fs)
+        spans = ot_readout(out, targets, pron.word_of_phone, readout, vocab_t, distrust=distrust,
+                           device=device, frame_shift=fs, anchors=anchors)
     ot = _to_alignment(spans, pron, model.frame_shift, duration, span_confidence(out["log_probs"][0], targets, spans))
     stats: dict = {"dropped_pct": float(dropped_frames(out["alpha"][0]).double().mean() * 100),
                    "phones": m, "words": len(pron.words), "oov": list(pron.oov),
                    "suspect": _suspects(distrust, ot, model.frame_shift)}
     ctc = None
-    if ctc_model is not None and UNKNOWN_PHONE in pron.phones:
+    if ctc_model is not None and not ctc_applies(pron):
         stats["ctc_skipped"] = "the transcript marks unknown speech (<unk>), which the CTC twin cannot align"
     elif ctc_model is not None and cout is not None:
         cvocab = {t: i for i, t in enumerate(ctc_model.cfg.vocab)}

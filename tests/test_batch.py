@@ -179,3 +179,22 @@ def test_files_whose_transcript_seems_wrong_are_listed(tmp_path):
     assert {r[0] for r in rows[1:]} == {"spk/missing.wav"}
     assert any(float(r[1]) < 3.4 and float(r[2]) > 2.7 for r in rows[1:])  # where "to consider" was said
     assert json.loads((out / "summary.json").read_text())["files_with_suspects"] == 1
+    listed = (out / "suspects.tsv").read_text()
+    for f in (out / "spk").glob("good.*"):  # a resumed run redoes "good" and skips "missing"
+        f.unlink()
+    proc = run_cli("batch", corpus, out, "--no-ctc")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["aligned"], summary["skipped"], summary["files_with_suspects"]) == (1, 1, 1)
+    assert (out / "suspects.tsv").read_text() == listed
+
+
+def test_suspects_of_a_killed_run_are_read_back(tmp_path):
+    from otalign_cli.batch import read_suspects
+
+    tsv = tmp_path / "suspects.tsv"
+    tsv.write_text("path\tstart\tend\twords\nspk/a.wav\t1.000\t2.500\tto consider\n"
+                   "spk/a.wav\t7.000\t8.000\tthe end\nspk/b.wav\t3.0")  # cut mid-line by the kill
+    assert read_suspects(tsv) == {"spk/a.wav": [{"start": 1.0, "end": 2.5, "words": "to consider"},
+                                                {"start": 7.0, "end": 8.0, "words": "the end"}]}
+    assert read_suspects(tmp_path / "none.tsv") == {}
