@@ -14,7 +14,7 @@ from otalign_cli.alignment.ctc import MAX_CELLS, ctc_spans, cuts_from_guide, min
 from otalign_cli.alignment.readout import (Spans, dropped_frames, ot_spans, ot_token_of_frame, refine_alpha_many,
                                            snap_to_pauses, spans_of_path, viterbi_path, viterbi_spans)
 from otalign_cli.alignment.segments import plan_segments, split_at_unknown
-from otalign_cli.alignment.suspect import suspect_stretches
+from otalign_cli.alignment.suspect import merge_stretches, suspect_stretches, unexplained_speech
 from otalign_cli.audio import SAMPLE_RATE, load_audio
 from otalign_cli.errors import OtalignError
 from otalign_cli.features import log_mel
@@ -29,6 +29,7 @@ BAND = 64  # states searched around the OT path: about +-1.5 s of speech
 LONG_SECONDS = 10.0  # past this, readouts run piece by piece between anchors
 PIECE_SECONDS = 5.0  # about this long per piece: the refine readout drifts over longer stretches with pauses
 GARBAGE_LOGP = math.log(0.2)  # per-frame score of unknown speech: below a matching phone, above a wrong one
+FILLER_LOGP = math.log(0.05)  # per-frame score of untranscribed speech between two words (anchoring path)
 REFINE_BATCH = 64  # pieces refined in one batched plan
 BEAM, MAX_BEAM = 128, 1024  # states in the anchoring beam Viterbi (about 7 s of speech)
 
@@ -98,7 +99,8 @@ def _suspects(stretches: list[tuple[int, int]], ot: Alignment, frame_shift: floa
     out = []
     for a, b in stretches:
         start, end = a * frame_shift, b * frame_shift
-        words = [w.label for w in ot.words if w.end > start and w.start < end]
+        # a stretch of untranscribed speech sits between two words: name both
+        words = [w.label for w in ot.words if w.end >= start - frame_shift and w.start <= end + frame_shift]
         out.append({"start": round(start, 3), "end": round(end, 3), "words": " ".join(words)})
     return out
 
@@ -126,6 +128,7 @@ class Anchors:
 
     tok_path: np.ndarray
     pieces: list[tuple[int, int, int, int]]
+    unexplained: list[tuple[int, int]]  # speech the path holds between words: missing from the transcript
 
 
 def needs_anchors(n: int, targets: torch.Tensor, readout: str, vocab: tuple[str, ...], frame_shift: float,
@@ -139,16 +142,20 @@ def needs_anchors(n: int, targets: torch.Tensor, readout: str, vocab: tuple[str,
 def find_anchors(log_probs: torch.Tensor, targets: torch.Tensor, word_of_phone: tuple[int, ...] | list[int],
                  vocab: tuple[str, ...], frame_shift: float) -> Anchors:
     """Anchors of one file from its phone log-posteriors (N, V); ``<unk>`` targets (ids >= V) match
-    a garbage column that every frame scores at ``GARBAGE_LOGP``."""
+    a garbage column that every frame scores at ``GARBAGE_LOGP``. The optional state between
+    words scores a frame as silence or, at ``FILLER_LOGP``, as speech the transcript lacks, so
+    a missing word is parked there instead of being forced onto its neighbours."""
     if SILENCE not in vocab:
         raise ValueError("unknown stretches (<unk>) need a model with a silence token")
     n, v = log_probs.shape
-    lp = log_probs
+    sil = vocab.index(SILENCE)
+    lp = log_probs.clone()
+    lp[:, sil] = lp[:, sil].clamp(min=FILLER_LOGP)
     if bool((targets >= v).any()):
         lp = torch.cat([lp, torch.full((n, 1), GARBAGE_LOGP, dtype=lp.dtype)], 1)
-    tok_path, pieces = anchor_segments(lp, targets.clamp(max=v), _word_end(list(word_of_phone)),
-                                       vocab.index(SILENCE), round(PIECE_SECONDS / frame_shift))
-    return Anchors(tok_path, pieces)
+    tok_path, pieces = anchor_segments(lp, targets.clamp(max=v), _word_end(list(word_of_phone)), sil,
+                                       round(PIECE_SECONDS / frame_shift))
+    return Anchors(tok_path, pieces, unexplained_speech(tok_path, log_probs[:, sil], FILLER_LOGP))
 
 
 def ot_readout(out: dict, targets: torch.Tensor, word_of_phone: tuple[int, ...] | list[int], readout: str,
@@ -343,13 +350,12 @@ def finish(p: Prepared, out: dict, cout: dict | None, model: AlignmentModel, ctc
     vocab = {t: i for i, t in enumerate(model.cfg.vocab)}
     targets = torch.tensor([vocab.get(p, len(vocab)) if p == UNKNOWN_PHONE else vocab[p] for p in pron.phones])
     lp, vocab_t, fs = out["log_probs"][0], model.cfg.vocab, model.frame_shift
-    anchors = (find_anchors(lp, targets, pron.word_of_phone, vocab_t, fs)
-               if needs_anchors(n, targets, readout, vocab_t, fs) else None)
+    # the anchoring path also finds untranscribed speech, so every file gets one (O(frames x beam))
+    anchors = find_anchors(lp, targets, pron.word_of_phone, vocab_t, fs) if SILENCE in vocab_t else None
     spans = ot_readout(out, targets, pron.word_of_phone, readout, vocab_t, device=device, frame_shift=fs,
                        anchors=anchors)
-    distrust = suspect_stretches(lp, targets, spans)
+    distrust = merge_stretches(suspect_stretches(lp, targets, spans), anchors.unexplained if anchors else [])
     if distrust and readout == "refine":  # where the transcript seems wrong, read off the anchoring path
-        anchors = anchors or find_anchors(lp, targets, pron.word_of_phone, vocab_t, fs)
         spans = ot_readout(out, targets, pron.word_of_phone, readout, vocab_t, distrust=distrust,
                            device=device, frame_shift=fs, anchors=anchors)
     ot = _to_alignment(spans, pron, model.frame_shift, duration, span_confidence(out["log_probs"][0], targets, spans))

@@ -7,10 +7,16 @@ or the audio of a missing word absorbed by its neighbours. A stretch is reported
 ``window`` consecutive frames score below ``threshold`` for at least ``min_frames`` frames.
 Measured on a 5-minute recording (bench/imperfect_transcripts.py), correct transcripts raise
 few such stretches and a few inserted or deleted words raise one each.
+
+Words said but missing from the transcript are found more precisely on the anchoring path
+(``unexplained_speech``): the state between two words, normally a pause, may also hold speech at
+a low fixed score, and where the path parks there on frames the model calls speech, the
+transcript lacks something.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from otalign_cli.alignment.readout import Spans
@@ -50,3 +56,24 @@ def suspect_stretches(log_probs: torch.Tensor, targets: torch.Tensor, spans: Spa
         else:
             merged.append([s, e])
     return [(s, min(e, n)) for s, e in merged if e - s >= min_frames]
+
+
+def unexplained_speech(tok_path: np.ndarray, sil_log_probs: torch.Tensor, filler_logp: float,
+                       min_frames: int = 12) -> list[tuple[int, int]]:
+    """Frame ranges [start, end) of at least ``min_frames`` where the path holds no token (-1) and
+    silence is less likely than the filler score: speech the transcript does not have."""
+    speech = (tok_path < 0) & (sil_log_probs.detach().cpu().numpy() < filler_logp)
+    flags = np.diff(np.concatenate([[0], speech.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(flags == 1), np.flatnonzero(flags == -1)
+    return [(int(a), int(b)) for a, b in zip(starts, ends) if b - a >= min_frames]
+
+
+def merge_stretches(*groups: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted union of frame ranges, overlapping or touching ones joined."""
+    merged: list[list[int]] = []
+    for a, b in sorted(r for g in groups for r in g):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [(a, b) for a, b in merged]
