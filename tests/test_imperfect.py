@@ -9,7 +9,7 @@ import torch
 from conftest import run_cli
 from otalign_cli.alignment.readout import Spans
 from otalign_cli.alignment.segments import split_at_unknown
-from otalign_cli.alignment.suspect import suspect_stretches
+from otalign_cli.alignment.suspect import merge_stretches, suspect_stretches, unexplained_speech
 from otalign_cli.text.pronounce import pronounce_transcript
 
 TEXT = ("And Mr. John Dashwood had then leisure to consider how much there might be prudently in his power "
@@ -54,10 +54,27 @@ def test_suspect_stretch_where_assigned_phones_are_unlike_the_audio():
     assert suspect_stretches(lp, torch.tensor([0, 0, 0]), spans) == []
 
 
+def test_unexplained_speech_is_where_the_path_holds_speech_between_words():
+    tok_path = np.array([0] * 10 + [-1] * 20 + [1] * 10 + [-1] * 20 + [2] * 10)
+    sil = torch.zeros(70)  # log P(silence): a true pause ...
+    sil[10:30] = -6.0  # ... except frames 10-29, which the model calls speech
+    assert unexplained_speech(tok_path, sil, filler_logp=-3.0) == [(10, 30)]
+    assert unexplained_speech(tok_path, sil, filler_logp=-3.0, min_frames=25) == []
+    assert unexplained_speech(tok_path, torch.zeros(70), filler_logp=-3.0) == []  # pauses are not suspect
+
+
+def test_merge_stretches_joins_overlapping_and_touching_ranges():
+    assert merge_stretches([(50, 60), (0, 10)], [(8, 20), (20, 30), (70, 80)]) == [(0, 30), (50, 60), (70, 80)]
+    assert merge_stretches([], []) == []
+
+
 def test_missing_words_stay_local_and_are_reported(example, tmp_path):
     clean = _times(_align(example, tmp_path, TEXT, "clean", "--no-ctc"))
     data = _align(example, tmp_path, TEXT.replace("leisure to consider", "leisure"), "missing", "--no-ctc")
     assert data["stats"]["suspect"], "a stretch of untranscribed speech must be reported"
+    # "to consider" was said at about 2.6-3.4 s: a stretch covers it and names the words around the gap
+    hit = [s for s in data["stats"]["suspect"] if s["start"] < 3.0 and s["end"] > 3.0]
+    assert hit and "leisure" in hit[0]["words"] and "how" in hit[0]["words"]
     got = _times(data)
     for word in ("John", "Dashwood", "how", "much", "prudently", "power", "them"):
         assert abs(got[word][0] - clean[word][0]) < 0.1, word  # the rest of the file is not derailed
@@ -74,3 +91,17 @@ def test_unk_takes_the_unknown_stretch_and_neighbours_keep_their_times(example, 
     unk = next(w for w in data["words"] if w["word"] == "<unk>")
     assert [p["phone"] for p in unk["phones"]] == ["spn"] and "confidence" not in unk
     assert "unknown speech" in data["stats"]["ctc_skipped"]
+
+
+def test_the_anchoring_path_is_found_once_per_file(example, tmp_path, monkeypatch):
+    from otalign_cli import pipeline
+    from otalign_cli.models import load_pair
+
+    calls = []
+    real = pipeline.find_anchors
+    monkeypatch.setattr(pipeline, "find_anchors", lambda *a, **k: calls.append(1) or real(*a, **k))
+    txt = tmp_path / "missing.txt"
+    txt.write_text(TEXT.replace("leisure to consider", "leisure"))
+    ottc, _, _, _ = load_pair(None, None, False, "cpu")
+    res = pipeline.align_file(example[0], txt, ottc, None)
+    assert res.stats["suspect"] and len(calls) == 1  # the second, distrusting pass reuses it
