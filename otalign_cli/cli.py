@@ -278,6 +278,7 @@ def train(
     init: Annotated[Optional[Path], typer.Option("--init", help="Start from this checkpoint's weights (same kind).")] = None,
     subsample: Annotated[int, typer.Option("--subsample", help="Output frame = SUBSAMPLE x 10 ms (new models only).")] = 2,
     hidden: Annotated[int, typer.Option("--hidden", help="GRU width per direction (new models only).")] = 192,
+    alpha: Annotated[str, typer.Option("--alpha", help="softplus or exp: how the alpha head's output becomes a weight (new OTTC models only).")] = "softplus",
 ) -> None:
     """Train an OTTC model or its CTC twin; resumes from OUT.state if present."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -289,6 +290,8 @@ def train(
         fail(f"--kind must be ottc or ctc, not {kind!r}", code=2)
     if augment not in ("noise", "full"):
         fail(f"--augment must be noise or full, not {augment!r}", code=2)
+    if alpha not in ("softplus", "exp"):
+        fail(f"--alpha must be softplus or exp, not {alpha!r}", code=2)
     try:
         examples = [e for root in [corpus, *(add_corpus or [])] for e in load_corpus(root)]
     except OtalignError as err:
@@ -296,7 +299,7 @@ def train(
     if not examples:
         fail(f"{corpus}: no audio with transcripts found")
     cfg = TrainConfig(kind=kind, steps=steps, batch_seconds=batch_seconds, lr=lr, warmup=warmup, stop_after=stop_after, augment=augment,
-                      supervised_steps=supervised_steps, threads=threads, seed=seed, subsample=subsample, hidden=hidden)
+                      supervised_steps=supervised_steps, threads=threads, seed=seed, subsample=subsample, hidden=hidden, alpha=alpha)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), TextColumn("{task.fields[loss]}"), console=err_console) as progress:
         task = progress.add_task(f"training {kind}", total=min(steps, stop_after or steps), loss="")

@@ -24,6 +24,7 @@ class ModelConfig:
     layers: int = 2
     subsample: int = 2  # output frame = subsample x 10 ms
     dropout: float = 0.1
+    alpha: str = "softplus"  # how the alpha head's output becomes a positive weight: softplus or exp
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -36,6 +37,9 @@ class ModelConfig:
 
 
 ALPHA_EPS = 1e-6
+# Both start uniform from the zero-initialized head; exp lets a pause's weight fall by orders of
+# magnitude at a constant gradient scale, softplus flattens out near zero (the ablation in MODEL_CARD).
+ALPHA_FUNCTIONS = {"softplus": F.softplus, "exp": torch.exp}
 
 
 class Encoder(nn.Module):
@@ -75,6 +79,8 @@ class AlignmentModel(nn.Module):
             self.alpha_head = nn.Linear(2 * cfg.hidden, 1)
             nn.init.zeros_(self.alpha_head.weight)  # alpha starts uniform over frames
             nn.init.zeros_(self.alpha_head.bias)
+            if cfg.alpha not in ALPHA_FUNCTIONS:
+                raise ValueError(f"unknown alpha function {cfg.alpha!r}; choose from {', '.join(ALPHA_FUNCTIONS)}")
         elif cfg.kind != "ctc":
             raise ValueError(f"unknown model kind {cfg.kind!r}")
 
@@ -88,6 +94,6 @@ class AlignmentModel(nn.Module):
         out = {"log_probs": F.log_softmax(self.token_head(h), dim=-1), "lengths": out_lengths}
         if self.cfg.kind == "ottc":
             valid = torch.arange(h.shape[1], device=h.device)[None, :] < out_lengths[:, None]
-            alpha = F.softplus(self.alpha_head(h).squeeze(-1)) + ALPHA_EPS
+            alpha = ALPHA_FUNCTIONS[self.cfg.alpha](self.alpha_head(h).squeeze(-1)) + ALPHA_EPS
             out["alpha"] = alpha * valid
         return out

@@ -66,6 +66,7 @@ class TrainConfig:
     threads: int = 1
     subsample: int = 2  # output frame = subsample x 10 ms (the frame-rate ablation)
     hidden: int = 192  # GRU width per direction (the encoder-size ablation)
+    alpha: str = "softplus"  # alpha head function, softplus or exp (the alpha ablation)
     extra: dict = field(default_factory=dict)
 
 
@@ -209,9 +210,9 @@ def train(examples: list[Example], out: Path, cfg: TrainConfig, name: str,
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
     model = AlignmentModel(ModelConfig(kind=cfg.kind, vocab=vocab_for(cfg.kind), subsample=cfg.subsample,
-                                       hidden=cfg.hidden))
+                                       hidden=cfg.hidden, alpha=cfg.alpha))
     base: dict = {}
-    if init is not None:  # the checkpoint's own shape wins: --subsample/--hidden only shape new models
+    if init is not None:  # the checkpoint's own shape wins: --subsample/--hidden/--alpha only shape new models
         start, base = load_checkpoint(init, expect_kind=cfg.kind)
         model = AlignmentModel(start.cfg)
         model.load_state_dict(start.state_dict())
