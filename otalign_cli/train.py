@@ -25,6 +25,7 @@ from otalign_cli.alignment.ot import ottc_loss
 from otalign_cli.audio import load_audio
 from otalign_cli.augment import augment
 from otalign_cli.checkpoint import load_checkpoint, save_checkpoint
+from otalign_cli.errors import OtalignError
 from otalign_cli.features import log_mel
 from otalign_cli.formats.textgrid import read_textgrid
 from otalign_cli.model import AlignmentModel, ModelConfig
@@ -78,8 +79,24 @@ def _transcript_of(audio: Path) -> Path | None:
     return None
 
 
-def load_corpus(root: Path, limit: int | None = None, split: str | None = None) -> list[Example]:
-    """Examples of a corpus folder (only ``split`` if given); gold phone times from same-stem TextGrids."""
+def holds_reserved_voices(root: Path) -> bool:
+    """Whether ``root`` is, is inside, or contains the reserved-voice evaluation set."""
+    from otalign_cli.synth.evaluation_set import RESERVED_MARKER
+
+    root = root.resolve()
+    return any((p / RESERVED_MARKER).exists() for p in (root, *root.parents)) or (
+        root.is_dir() and next(root.rglob(RESERVED_MARKER), None) is not None)
+
+
+def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
+                evaluation: bool = False) -> list[Example]:
+    """Examples of a corpus folder (only ``split`` if given); gold phone times from same-stem TextGrids.
+
+    The reserved-voice evaluation set loads only with ``evaluation=True`` (never for training).
+    """
+    if not evaluation and holds_reserved_voices(root):
+        raise OtalignError(root, "holds the reserved-voice evaluation set (synth.evaluation_set); "
+                                 "it is never trained or tuned on")
     entries: list[tuple[Path, str]] = []
     manifest = root / "manifest.jsonl"
     if manifest.is_file():

@@ -16,6 +16,8 @@ from otalign_cli.synth import RESERVED_VOICES
 from otalign_cli.text.phones import PHONES, SILENCE
 
 VOICES = {"kal": "voice_kal_diphone", "ked": "voice_ked_diphone"}
+# Reserved: only ``synth.evaluation_set`` asks for it (``evaluation=True``), never the training recipe.
+EVALUATION_VOICES = {"cmu_us_slt_arctic_hts": "voice_cmu_us_slt_arctic_hts"}
 
 # festival's radio phone set -> the 39 ARPAbet phones of CMUdict.
 _MAP = {"pau": SILENCE, "h#": SILENCE, "ax": "AH", "axr": "ER", "el": "L", "em": "M", "en": "N",
@@ -52,16 +54,22 @@ def _scheme_string(text: str) -> str:
     return '"' + text.replace("\\", " ").replace('"', " ") + '"'
 
 
-def _script(jobs: list[SynthJob], outdir: Path) -> str:
+def _voice_table(evaluation: bool) -> dict[str, str]:
+    return EVALUATION_VOICES if evaluation else VOICES
+
+
+def _script(jobs: list[SynthJob], outdir: Path, evaluation: bool = False) -> str:
     lines = []
+    table = _voice_table(evaluation)
     for job in jobs:
-        if job.voice in RESERVED_VOICES:
+        if job.voice in RESERVED_VOICES and not evaluation:
             raise ValueError(f"voice {job.voice!r} is reserved for evaluation and never used for training data")
-        if job.voice not in VOICES:
-            raise ValueError(f"voice {job.voice!r} is not a festival training voice")
+        if job.voice not in table:
+            kind = "evaluation" if evaluation else "training"
+            raise ValueError(f"voice {job.voice!r} is not a festival {kind} voice")
         wav = outdir / f"{job.utt_id}.wav"
         lines.append(f"""
-({VOICES[job.voice]})
+({table[job.voice]})
 (Parameter.set 'Duration_Stretch {job.stretch:.3f})
 (set! int_lr_params '((target_f0_mean {job.f0_mean:.1f}) (target_f0_std {job.f0_std:.1f})
                       (model_f0_mean 170) (model_f0_std 34)))
@@ -120,11 +128,14 @@ def _parse(output: str, outdir: Path) -> list[Synthesized]:
     return results
 
 
-def synthesize(jobs: list[SynthJob], outdir: Path) -> list[Synthesized]:
-    """Synthesize ``jobs`` into ``outdir`` (16 kHz wav) in one festival process."""
+def synthesize(jobs: list[SynthJob], outdir: Path, evaluation: bool = False) -> list[Synthesized]:
+    """Synthesize ``jobs`` into ``outdir`` (16 kHz wav) in one festival process.
+
+    ``evaluation`` switches to the reserved voices (and only them), for the held-out evaluation set.
+    """
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", suffix=".scm", delete=False) as f:
-        f.write(_script(jobs, outdir.resolve()))
+        f.write(_script(jobs, outdir.resolve(), evaluation))
         script = f.name
     try:
         proc = subprocess.run(["festival", "-b", script], capture_output=True, text=True, check=False)

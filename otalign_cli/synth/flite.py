@@ -16,6 +16,8 @@ from otalign_cli.synth import RESERVED_VOICES
 from otalign_cli.synth.festival import map_phone
 
 VOICES = {"awb": "cmu_us_awb", "kal16": "cmu_us_kal16"}
+# Reserved: only ``synth.evaluation_set`` asks for them (``evaluation=True``), never the training recipe.
+EVALUATION_VOICES = {"rms": "cmu_us_rms", "slt": "cmu_us_slt"}
 
 
 class _Wave(ctypes.Structure):
@@ -54,22 +56,28 @@ def _lib() -> ctypes.CDLL:
 
 
 @lru_cache(maxsize=None)
-def _voice(voice: str) -> ctypes.POINTER(_Voice):
-    if voice in RESERVED_VOICES:
+def _voice(voice: str, evaluation: bool = False) -> ctypes.POINTER(_Voice):
+    if voice in RESERVED_VOICES and not evaluation:
         raise ValueError(f"flite voice {voice!r} is reserved for evaluation and never used for training data")
-    if voice not in VOICES:
-        raise ValueError(f"unknown flite voice {voice!r}; choose from {', '.join(VOICES)}")
+    table = EVALUATION_VOICES if evaluation else VOICES
+    if voice not in table:
+        raise ValueError(f"unknown flite {'evaluation' if evaluation else 'training'} voice {voice!r}; "
+                         f"choose from {', '.join(table)}")
     _lib()
-    vlib = ctypes.CDLL(f"libflite_{VOICES[voice]}.so.1", mode=ctypes.RTLD_GLOBAL)
-    reg = getattr(vlib, f"register_{VOICES[voice]}")
+    vlib = ctypes.CDLL(f"libflite_{table[voice]}.so.1", mode=ctypes.RTLD_GLOBAL)
+    reg = getattr(vlib, f"register_{table[voice]}")
     reg.argtypes, reg.restype = [ctypes.c_char_p], ctypes.POINTER(_Voice)
     return reg(None)
 
 
-def synthesize(text: str, voice: str, stretch: float = 1.0, f0_mean: float | None = None) -> FliteResult:
-    """Synthesize ``text``; ``stretch`` > 1 is slower speech, ``f0_mean`` moves the pitch target."""
+def synthesize(text: str, voice: str, stretch: float = 1.0, f0_mean: float | None = None,
+               evaluation: bool = False) -> FliteResult:
+    """Synthesize ``text``; ``stretch`` > 1 is slower speech, ``f0_mean`` moves the pitch target.
+
+    ``evaluation`` switches to the reserved voices (and only them), for the held-out evaluation set.
+    """
     lib = _lib()
-    vox = _voice(voice)
+    vox = _voice(voice, evaluation)
     feats = vox.contents.features
     lib.feat_set_float(feats, b"duration_stretch", stretch)
     if f0_mean is not None:
