@@ -15,7 +15,7 @@ import torch
 
 from otalign_cli.devset import evaluate
 from otalign_cli.models import load_pair
-from otalign_cli.pipeline import READOUTS
+from otalign_cli.pipeline import DEFAULT_PASSES, READOUTS
 from otalign_cli.train import load_corpus
 
 
@@ -27,11 +27,12 @@ def main() -> None:
     ap.add_argument("--model", type=Path)
     ap.add_argument("--ctc-model", type=Path)
     ap.add_argument("--readouts", default=",".join(READOUTS))
+    ap.add_argument("--passes", type=int, default=DEFAULT_PASSES, help="shifted encoder passes of the refine readout")
     args = ap.parse_args()
     torch.set_num_threads(2)
     ottc, _, ctc, _ = load_pair(args.model, args.ctc_model, True, "cpu")
     examples = [e for root in args.corpus for e in load_corpus(root, limit=args.limit, split=args.split)]
-    results = {**evaluate(ottc, examples, args.readouts.split(",")), **evaluate(ctc, examples, [])}
+    results = {**evaluate(ottc, examples, args.readouts.split(","), args.passes), **evaluate(ctc, examples, [])}
     minutes = sum(len(e.audio) for e in examples) / 16000 / 60
     print(f"{results['ctc']['utterances']} utterances ({minutes:.1f} min), split '{args.split}' of "
           f"{', '.join(map(str, args.corpus))}\n")
@@ -40,7 +41,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r, v in results.items():
         p, w = v["phones"], v["words"]
-        name = "CTC twin (Viterbi)" if r == "ctc" else f"OT, readout {r}"
+        name = ("CTC twin (Viterbi)" if r == "ctc" else f"OT, readout {r}"
+                + (f", {args.passes} passes" if r == "refine" else ""))
         print(f"| {name} | {p['mean_ms']:.1f} | {p['within_20ms']:.1f} | {p['within_50ms']:.1f} | {w['mean_ms']:.1f} "
               f"| {w['within_20ms']:.1f} | {w['within_50ms']:.1f} | {p['delay_mean_ms']:+.1f} / {p['delay_median_ms']:+.1f} "
               f"| {p['idr_pct']:.1f} | {v['seconds']:.2f} |")

@@ -19,6 +19,7 @@ from results import report
 
 from otalign_cli.devset import evaluate
 from otalign_cli.models import load_pair
+from otalign_cli.pipeline import DEFAULT_PASSES
 from otalign_cli.synth.evaluation_set import EVALUATION_VOICES, build_evaluation_set
 from otalign_cli.train import load_corpus
 
@@ -31,6 +32,7 @@ def main() -> None:
     ap.add_argument("--model", type=Path)
     ap.add_argument("--ctc-model", type=Path)
     ap.add_argument("--readouts", default="refine,banded")
+    ap.add_argument("--passes", type=int, default=DEFAULT_PASSES, help="shifted encoder passes of the refine readout")
     args = ap.parse_args()
     torch.set_num_threads(2)
     if not (args.workdir / "manifest.jsonl").is_file():
@@ -40,17 +42,18 @@ def main() -> None:
     rows = []
     for voice in (*EVALUATION_VOICES, "all"):
         part = [e for e in examples if voice == "all" or e.id.startswith(voice + "-")]
-        results = {**evaluate(ottc, part, args.readouts.split(",")), **evaluate(ctc, part, [])}
+        results = {**evaluate(ottc, part, args.readouts.split(","), args.passes), **evaluate(ctc, part, [])}
         minutes = sum(len(e.audio) for e in part) / 16000 / 60
         for r, v in results.items():
             p, w = v["phones"], v["words"]
-            name = "CTC twin (Viterbi)" if r == "ctc" else f"OT, readout {r}"
+            name = ("CTC twin (Viterbi)" if r == "ctc" else f"OT, readout {r}"
+                + (f", {args.passes} passes" if r == "refine" else ""))
             rows.append(f"| {voice} ({v['utterances']} utt., {minutes:.1f} min) | {name} | {p['mean_ms']:.1f} "
                         f"| {p['within_20ms']:.1f} | {p['within_50ms']:.1f} | {w['mean_ms']:.1f} | {w['within_20ms']:.1f} "
                         f"| {w['within_50ms']:.1f} | {p['delay_mean_ms']:+.1f} / {p['delay_median_ms']:+.1f} |")
             print(rows[-1], flush=True)
     report([f"## Reserved voices, independent evaluation ({time.strftime('%Y-%m-%d')}, "
-            f"`python bench/reserved_voices.py --per-voice {args.per_voice} --seed {args.seed}`)", "",
+            f"`python bench/reserved_voices.py --per-voice {args.per_voice} --seed {args.seed} --passes {args.passes}`)", "",
             "Held-out sentences spoken by voices never used for training or tuning; gold phone times from "
             "the engines. The gold phone sequence is aligned, so this measures boundary placement.", "",
             "| voice | aligner | PBE mean ms | PBE <= 20 ms % | PBE <= 50 ms % | WBE mean ms | WBE <= 20 ms % "

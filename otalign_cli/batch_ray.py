@@ -18,15 +18,17 @@ from otalign_cli.errors import OtalignError
 class _Aligner:
     """One worker: the models of ``_init_worker`` living in an actor's process."""
 
-    def __init__(self, model: Path | None, ctc_model: Path | None, with_ctc: bool, device: str, threads: int) -> None:
-        _init_worker(model, ctc_model, with_ctc, device, threads)
+    def __init__(self, model: Path | None, ctc_model: Path | None, with_ctc: bool, device: str, threads: int,
+                 passes: int) -> None:
+        _init_worker(model, ctc_model, with_ctc, device, threads, passes)
 
     def align(self, item: Item, out: Path, formats: list[str], readout: str) -> Outcome:
         return _align_one(item, out, formats, readout)
 
 
 def run_on_ray(todo: list[Item], out: Path, formats: list[str], readout: str, actors: int, address: str | None,
-               model: Path | None, ctc_model: Path | None, with_ctc: bool, device: str) -> Iterator[Outcome]:
+               model: Path | None, ctc_model: Path | None, with_ctc: bool, device: str,
+               passes: int = 2) -> Iterator[Outcome]:
     """Yield outcomes as actors finish them. ``address`` None starts a local Ray with ``actors`` CPUs."""
     try:
         import ray
@@ -40,7 +42,7 @@ def run_on_ray(todo: list[Item], out: Path, formats: list[str], readout: str, ac
     try:
         on_gpu = str(device).startswith("cuda")
         remote = ray.remote(num_cpus=1, num_gpus=1 if on_gpu else 0)(_Aligner)
-        pool = ActorPool([remote.remote(model, ctc_model, with_ctc, device, 1) for _ in range(actors)])
+        pool = ActorPool([remote.remote(model, ctc_model, with_ctc, device, 1, passes) for _ in range(actors)])
         yield from pool.map_unordered(lambda actor, item: actor.align.remote(item, out, formats, readout), todo)
     finally:
         if started_here:

@@ -71,7 +71,8 @@ def _fmt_ms(v: float | None) -> str:
 
 def report_table(res, min_confidence: float | None = None) -> Table:
     s = res.stats
-    t = Table(title=f"{res.audio.name}  ({res.duration:.2f} s, readout: {res.readout})", show_header=True)
+    passes = f", {res.stats['passes']} passes" if res.stats.get("passes", 1) > 1 else ""
+    t = Table(title=f"{res.audio.name}  ({res.duration:.2f} s, readout: {res.readout}{passes})", show_header=True)
     t.add_column("measure")
     t.add_column("value", justify="right")
     t.add_row("words aligned", str(len(res.ot.words)))
@@ -97,6 +98,16 @@ def report_table(res, min_confidence: float | None = None) -> Table:
     return t
 
 
+def _check_passes(passes: int, model) -> None:
+    """A bad --passes is a usage error (exit 2), found once the model's frame is known."""
+    from otalign_cli.pipeline import check_passes
+
+    try:
+        check_passes(passes, model)
+    except ValueError as err:
+        fail(str(err), code=2)
+
+
 @app.command()
 def align(
     audio: Annotated[Path, typer.Argument(help="Recording: wav, flac, ogg or mp3, any sample rate.")],
@@ -107,6 +118,7 @@ def align(
     ctc_model: Annotated[Optional[Path], typer.Option("--ctc-model", help="CTC twin checkpoint for the comparison.")] = None,
     ctc: Annotated[bool, typer.Option("--ctc/--no-ctc", help="Also align with the CTC twin and report the label delay.")] = True,
     readout: Annotated[Readout, typer.Option("--readout", help="How OT times are read out (see README).")] = Readout.refine,
+    passes: Annotated[int, typer.Option("--passes", help="Encoder passes, shifted by 10 ms, averaged by the refine readout (1: faster).")] = 2,
     device: Annotated[Device, typer.Option("--device", help="Where the models run.")] = Device.auto,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing output files.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the report table.")] = False,
@@ -131,7 +143,8 @@ def align(
     try:
         dev = resolve_device(device.value)
         ottc, meta, ctc_net, cmeta = load_pair(model, ctc_model, ctc, dev)
-        res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value, device=dev)
+        _check_passes(passes, ottc)
+        res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value, device=dev, passes=passes)
         written = write_outputs(base, formats, res, {"ottc": model_summary(meta), "ctc": model_summary(cmeta)})
     except OtalignError as err:
         fail(str(err))
@@ -150,6 +163,7 @@ def batch(
     fmt: Annotated[list[Format], typer.Option("--format", "-f", help="Output format; repeat for several.")] = [Format.textgrid],  # noqa: B006
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes, each loading the models once.")] = 1,
     readout: Annotated[Readout, typer.Option("--readout")] = Readout.refine,
+    passes: Annotated[int, typer.Option("--passes", help="Encoder passes, shifted by 10 ms, averaged by the refine readout (1: faster).")] = 2,
     ctc: Annotated[bool, typer.Option("--ctc/--no-ctc", help="Also align with the CTC twin (ctc-* tiers, label delay).")] = True,
     model: Annotated[Optional[Path], typer.Option("--model")] = None,
     ctc_model: Annotated[Optional[Path], typer.Option("--ctc-model")] = None,
@@ -168,7 +182,6 @@ def batch(
                                    suspect_rows, summarize_outcomes)
     from otalign_cli.formats.atomic import write_text_atomic
     from otalign_cli.models import load_pair, resolve_device
-
     if not corpus.is_dir():
         fail(f"{corpus}: not a folder", code=2)
     if jobs < 1:
@@ -185,7 +198,8 @@ def batch(
         fail(f"{corpus}: no audio files (wav, flac, ogg, mp3) found", code=2)
     try:
         dev = resolve_device(device.value)
-        load_pair(model, ctc_model, ctc, "cpu")  # a bad model fails once, here, not once per file
+        ottc, _, _, _ = load_pair(model, ctc_model, ctc, "cpu")  # a bad model fails once, here, not once per file
+        _check_passes(passes, ottc)
     except (OtalignError, ValueError) as err:
         fail(str(err))
     out.mkdir(parents=True, exist_ok=True)
@@ -201,7 +215,7 @@ def batch(
         task = progress.add_task("aligning", total=len(items), hours=0.0, failed=0)
         suspects_log.write(SUSPECTS_HEADER)
         for o in run_batch(items, out, formats, readout.value, jobs, overwrite, model, ctc_model, ctc, dev,
-                           backend.value, address, previous_suspects=previous):
+                           backend.value, address, previous_suspects=previous, passes=passes):
             outcomes.append(o)
             suspects_log.write(suspect_rows(o))
             suspects_log.flush()
@@ -320,6 +334,7 @@ def plot(
     start: Annotated[float, typer.Option("--start", help="First second shown.")] = 0.0,
     end: Annotated[Optional[float], typer.Option("--end", help="Last second shown (default: the end).")] = None,
     readout: Annotated[Readout, typer.Option("--readout")] = Readout.refine,
+    passes: Annotated[int, typer.Option("--passes", help="Encoder passes, shifted by 10 ms, averaged by the refine readout (1: faster).")] = 2,
     model: Annotated[Optional[Path], typer.Option("--model")] = None,
     ctc_model: Annotated[Optional[Path], typer.Option("--ctc-model")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite")] = False,
@@ -341,7 +356,8 @@ def plot(
              f"{end - start:g} s", code=2)
     try:
         ottc, _, ctc_net, _ = load_pair(model, ctc_model, True, "cpu")
-        res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value)
+        _check_passes(passes, ottc)
+        res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value, passes=passes)
         tiers = textgrid_tiers(res)
         if textgrid is not None:
             tiers = read_textgrid(textgrid)

@@ -38,10 +38,11 @@ def _word_spans(on: list[float], off: list[float], owner: list[int], n_words: in
     return [(on[first[w]], off[last[w]]) for w in range(n_words)]
 
 
-def evaluate(model: AlignmentModel, examples: list, readouts: list[str]) -> dict[str, dict]:
+def evaluate(model: AlignmentModel, examples: list, readouts: list[str], passes: int = 1) -> dict[str, dict]:
     """{readout or "ctc": {"phones": summary, "words": summary, "seconds": readout time}}.
 
-    ``examples`` (``train.Example``) need gold phone ``intervals`` and gold ``words``.
+    ``examples`` (``train.Example``) need gold phone ``intervals`` and gold ``words``; ``passes``
+    shifted encoder passes feed the refine readout (``pipeline.forward``).
     """
     kind = model.cfg.kind
     names = readouts if kind == "ottc" else ["ctc"]
@@ -52,7 +53,7 @@ def evaluate(model: AlignmentModel, examples: list, readouts: list[str]) -> dict
         owner = word_owner(gold_w, ex.intervals)
         if not gold_w or -1 in owner:
             continue
-        out = forward(model, log_mel(torch.from_numpy(ex.audio)), "cpu")
+        out = forward(model, log_mel(torch.from_numpy(ex.audio)), "cpu", passes)
         targets = torch.tensor([vocab[p] for p in ex.phones])
         if out["log_probs"].shape[1] < len(targets):
             continue

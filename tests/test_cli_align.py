@@ -125,3 +125,20 @@ def test_compressed_resampled_stereo_input(example, tmp_path, fmt, subtype, rate
     reference = json.loads((tmp_path / "ref.json").read_text())
     onsets = np.array([w["start"] for w in data["words"]])
     assert np.abs(onsets - [w["start"] for w in reference["words"]]).mean() < 0.05  # same words, same places
+
+
+def test_passes(example):
+    wav, txt = example
+    times = {}
+    for passes in (1, 2):
+        out = wav.parent / f"p{passes}.json"
+        proc = run_cli("align", wav, txt, "--passes", str(passes), "--no-ctc", "-f", "json", "-o", out)
+        assert proc.returncode == 0, proc.stderr
+        data = json.loads(out.read_text())
+        assert data["stats"]["passes"] == passes
+        times[passes] = [(w["start"], w["end"]) for w in data["words"]]
+    moved = [abs(a - b) for w1, w2 in zip(times[1], times[2]) for a, b in zip(w1, w2)]
+    assert max(moved) < 0.04 and sum(moved) > 0  # the second pass refines, it does not relocate
+    proc = run_cli("align", wav, txt, "--passes", "3", "--no-ctc", "-o", wav.parent / "p3.json")
+    assert proc.returncode == 2 and "--passes must be 1 to 2" in proc.stderr
+    assert not list(wav.parent.glob("p3.*"))

@@ -138,3 +138,21 @@ def test_snap_keeps_the_side_with_most_mass():
     alpha = torch.tensor([1.0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0.5, 1, 1, 1])  # token 1: 1.25 of its 4.75 before the pause
     snapped = snap_to_pauses(ot_spans(alpha, 2), alpha, min_gap=4)
     assert snapped.offset[0].item() == pytest.approx(6.0) and snapped.onset[1].item() == pytest.approx(10.0)
+
+
+def test_shifted_passes_are_averaged_on_one_time_axis():
+    from otalign_cli.pipeline import _refine_pieces
+
+    vocab = ("AA", "B", "sil")
+    g = torch.Generator().manual_seed(0)
+    alpha = torch.rand(40, generator=g) + 0.1
+    lp = torch.log_softmax(torch.randn(40, 3, generator=g), -1)
+    targets = torch.tensor([0, 1, 0, 1])
+    (one,) = _refine_pieces(alpha, lp, targets, [(0, 40, 0, 4)], vocab, "cpu")
+    # the same outputs seen half a frame later: the average sits a quarter frame later
+    (two,) = _refine_pieces(alpha, lp, targets, [(0, 40, 0, 4)], vocab, "cpu", [(alpha, lp, 0.5)])
+    assert (two.onset - one.onset).tolist() == pytest.approx([0.25] * 4)
+    assert (two.offset - one.offset).tolist() == pytest.approx([0.25] * 4)
+    # a shorter shifted pass (one frame less) still reads every token
+    (short,) = _refine_pieces(alpha, lp, targets, [(0, 40, 0, 4)], vocab, "cpu", [(alpha[1:], lp[1:], 0.5)])
+    assert torch.isfinite(short.onset).all() and (short.offset > short.onset).all()
