@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from otalign_cli.models import load_pair
-from otalign_cli.pipeline import DEFAULT_READOUT, READOUTS, align_file
+from otalign_cli.pipeline import DEFAULT_PASSES, DEFAULT_READOUT, READOUTS, align_file
 
 DATA = Path("/usr/share/pocketsphinx/test/data/librivox")
 
@@ -59,6 +59,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", type=Path)
     ap.add_argument("--ctc-model", type=Path)
+    ap.add_argument("--passes", type=int, default=DEFAULT_PASSES, help="shifted encoder passes of the refine readout")
     args = ap.parse_args()
     torch.set_num_threads(2)
     ottc, _, ctc, _ = load_pair(args.model, args.ctc_model, True, "cpu")
@@ -71,7 +72,7 @@ def main() -> None:
         txt = tmp / f"{utt}.txt"
         txt.write_text(text)
         for r in READOUTS:
-            res = align_file(wav, txt, ottc, ctc if r == DEFAULT_READOUT else None, readout=r)
+            res = align_file(wav, txt, ottc, ctc if r == DEFAULT_READOUT else None, readout=r, passes=args.passes)
             assert [w.label for w in res.ot.words] == [w for _, _, w in ref], (utt, r)
             errors[r].append(agreement(ref, [(w.start, w.end) for w in res.ot.words]))
             if res.ctc is not None:
@@ -80,7 +81,8 @@ def main() -> None:
     print("|---|---|---|---|")
     for r, errs in errors.items():
         e = np.concatenate(errs)
-        name = "CTC twin (Viterbi)" if r == "ctc" else f"otalign OT, readout {r}"
+        name = ("CTC twin (Viterbi)" if r == "ctc" else f"otalign OT, readout {r}"
+                + (f", {args.passes} passes" if r == "refine" else ""))
         print(f"| {name} | {(e <= 0.02).mean() * 100:.0f} | {(e <= 0.05).mean() * 100:.0f} | {e.mean() * 1000:.0f} |")
     print(f"\n{sum(len(e) for e in errors['ctc'])} word boundaries in {len(errors['ctc'])} utterances")
 

@@ -61,6 +61,10 @@ def test_unexplained_speech_is_where_the_path_holds_speech_between_words():
     assert unexplained_speech(tok_path, sil, filler_logp=-3.0) == [(10, 30)]
     assert unexplained_speech(tok_path, sil, filler_logp=-3.0, min_frames=25) == []
     assert unexplained_speech(tok_path, torch.zeros(70), filler_logp=-3.0) == []  # pauses are not suspect
+    edges = torch.zeros(70)
+    edges[:10] = edges[60:] = -6.0
+    edge_path = np.array([-1] * 10 + [0] * 50 + [-1] * 10)  # speech before the first and after the last word
+    assert unexplained_speech(edge_path, edges, filler_logp=-3.0, min_frames=5) == []
 
 
 def test_merge_stretches_joins_overlapping_and_touching_ranges():

@@ -60,9 +60,16 @@ def suspect_stretches(log_probs: torch.Tensor, targets: torch.Tensor, spans: Spa
 
 def unexplained_speech(tok_path: np.ndarray, sil_log_probs: torch.Tensor, filler_logp: float,
                        min_frames: int = 12) -> list[tuple[int, int]]:
-    """Frame ranges [start, end) of at least ``min_frames`` where the path holds no token (-1) and
-    silence is less likely than the filler score: speech the transcript does not have."""
+    """Frame ranges [start, end) of at least ``min_frames`` between two words where the path holds
+    no token (-1) and silence is less likely than the filler score: speech the transcript does not
+    have. Before the first word and after the last, such sounds are breaths, clicks or the edges
+    of neighbouring sentences in real recordings, and they derail nothing: they are left out."""
     speech = (tok_path < 0) & (sil_log_probs.detach().cpu().numpy() < filler_logp)
+    on_token = np.flatnonzero(tok_path >= 0)
+    if on_token.size == 0:
+        return []
+    speech[:on_token[0]] = False
+    speech[on_token[-1] + 1:] = False
     flags = np.diff(np.concatenate([[0], speech.astype(np.int8), [0]]))
     starts, ends = np.flatnonzero(flags == 1), np.flatnonzero(flags == -1)
     return [(int(a), int(b)) for a, b in zip(starts, ends) if b - a >= min_frames]
