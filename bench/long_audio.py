@@ -26,15 +26,16 @@ from results import report
 from otalign_cli.evaluate import match_tokens
 from otalign_cli.formats.textgrid import read_textgrid
 from otalign_cli.models import load_pair
-from otalign_cli.pipeline import align_file
+from otalign_cli.pipeline import DEFAULT_PASSES, align_file
 from otalign_cli.synth.longform import build_long_recording, corpus_utterances, read_pieces
 
 
-def run_align(stem: Path, out: Path, device: str) -> tuple[float, float]:
+def run_align(stem: Path, out: Path, device: str, passes: int) -> tuple[float, float]:
     """Wall seconds and peak RSS (GB) of ``otalign align`` on one long recording."""
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "otalign_cli", "align", str(stem.with_suffix(".wav")),
-                             str(stem.with_suffix(".txt")), "-o", str(out), "--overwrite", "-q", "--device", device],
+                             str(stem.with_suffix(".txt")), "-o", str(out), "--overwrite", "-q", "--device", device,
+                             "--passes", str(passes)],
                             stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
@@ -54,7 +55,7 @@ def boundary_errors(ref: list, hyp: list) -> np.ndarray:
     return np.array([abs(hyp[j][k] - ref[i][k]) for i, j in pairs for k in (0, 1)]) * 1000
 
 
-def one_by_one(stem: Path, model, cache: dict) -> list:
+def one_by_one(stem: Path, model, cache: dict, passes: int = DEFAULT_PASSES) -> list:
     """Words of each source utterance aligned alone, shifted to its place in the long file."""
     words = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -62,7 +63,7 @@ def one_by_one(stem: Path, model, cache: dict) -> list:
         for p in read_pieces(stem):
             if p.audio not in cache:
                 txt.write_text(p.text, encoding="utf-8")
-                res = align_file(p.audio, txt, model, None)
+                res = align_file(p.audio, txt, model, None, passes=passes)
                 cache[p.audio] = [(w.start, w.end, w.label) for w in res.ot.words]
             words += [(s + p.start, e + p.start, lab) for s, e, lab in cache[p.audio]]
     return words
@@ -74,6 +75,7 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, nargs="+", default=[5, 15, 60])
     ap.add_argument("--workdir", type=Path, default=Path("data/long"))
     ap.add_argument("--device", default="cpu", help="cpu or cuda (the long files' encoder and refine)")
+    ap.add_argument("--passes", type=int, default=DEFAULT_PASSES, help="shifted encoder passes of the refine readout")
     args = ap.parse_args()
     torch.set_num_threads(2)
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -85,11 +87,11 @@ def main() -> None:
         stem = args.workdir / f"long-{minutes:g}min"
         build_long_recording(utts, stem, minutes, seed=int(minutes))
         hyp_path = stem.parent / f"{stem.name}-aligned.TextGrid"
-        wall, rss = run_align(stem, hyp_path, args.device)
+        wall, rss = run_align(stem, hyp_path, args.device, args.passes)
         duration = read_textgrid(stem.with_suffix(".TextGrid"))
         ref = duration["words"]
         hyp = read_textgrid(hyp_path)
-        single = one_by_one(stem, ottc, cache)
+        single = one_by_one(stem, ottc, cache, args.passes)
         e_ot, e_ctc, e_one = (boundary_errors(ref, h) for h in (hyp["words"], hyp["ctc-words"], single))
         diff = boundary_errors(single, hyp["words"])
         rows.append(f"| {minutes:g} | {wall:.0f} | {wall / minutes:.1f} | {rss:.2f} | {e_ot.mean():.1f} / "
@@ -102,7 +104,7 @@ def main() -> None:
             f"{err[(pos >= a) & (pos < b)].mean() * 1000:.1f}" for a, b in zip(edges[:-1], edges[1:])) + " |")
         print(rows[-1], flush=True)
     report([f"## Long recordings ({time.strftime('%Y-%m-%d')}, `python bench/long_audio.py "
-            f"{' '.join(map(str, args.corpus))} --device {args.device}`, {os.cpu_count()} CPU cores)", "",
+            f"{' '.join(map(str, args.corpus))} --device {args.device} --passes {args.passes}`, {os.cpu_count()} CPU cores)", "",
             "Dev utterances joined by 0.3-1.5 s pauses; `otalign align` (refine readout + CTC twin) in one pass.",
             "Word boundary error vs gold: mean ms / % <= 20 ms / % <= 50 ms.", "",
             "| minutes | wall s | wall s per audio minute | peak RSS GB | OT long file | OT one by one "
