@@ -26,6 +26,7 @@ from otalign_cli.text.pronounce import Pronunciation, pronounce_transcript
 READOUTS = ("refine", "banded", "plain", "viterbi")
 DEFAULT_READOUT = "refine"
 DEFAULT_PASSES = 2  # shifted encoder passes averaged by the refine readout (see ``forward``)
+PASS_AGREEMENT = 1.0  # output frames: readings further apart than this are not averaged
 BAND = 64  # states searched around the OT path: about +-1.5 s of speech
 LONG_SECONDS = 10.0  # past this, readouts run piece by piece between anchors
 PIECE_SECONDS = 5.0  # about this long per piece: the refine readout drifts over longer stretches with pauses
@@ -236,8 +237,24 @@ def _refine_pieces(alpha: torch.Tensor, lp: torch.Tensor, targets: torch.Tensor,
         for (k, q, _, _), a in zip(group, (r.cpu() for r in refined)):
             m = pieces[k][3] - pieces[k][2]
             read[k].append((snap_to_pauses(ot_spans(a, m), a), passes[q][2]))
-    return [Spans(sum(sp.onset + off for sp, off in r) / len(r), sum(sp.offset + off for sp, off in r) / len(r))
-            for r in read]
+    return [_combine_readings([Spans(sp.onset + off, sp.offset + off) for sp, off in r]) for r in read]
+
+
+def _combine_readings(readings: list[Spans], agree: float = PASS_AGREEMENT) -> Spans:
+    """Each boundary: the mean of the readings within ``agree`` frames of the first (unshifted) one.
+
+    Readings that agree differ by where the frame grid falls, and their mean lands between the
+    grids; a reading that disagrees more has put the token elsewhere (across a pause, say), and a
+    mean would sit between the two places, right in neither: the first reading then stands alone.
+    """
+    def mean(values: list[torch.Tensor]) -> torch.Tensor:
+        stack = torch.stack(values)
+        close = ((stack - stack[0]).abs() <= agree).to(stack.dtype)
+        return (stack * close).sum(0) / close.sum(0)
+
+    onset, offset = mean([r.onset for r in readings]), mean([r.offset for r in readings])
+    offset[:-1] = torch.minimum(offset[:-1], onset[1:])  # choices made per boundary must not overlap
+    return Spans(onset, torch.maximum(offset, onset))
 
 
 def _gate(alpha: torch.Tensor, lp: torch.Tensor, vocab: tuple[str, ...]) -> torch.Tensor:
