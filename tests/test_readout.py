@@ -156,3 +156,20 @@ def test_shifted_passes_are_averaged_on_one_time_axis():
     # a shorter shifted pass (one frame less) still reads every token
     (short,) = _refine_pieces(alpha, lp, targets, [(0, 40, 0, 4)], vocab, "cpu", [(alpha[1:], lp[1:], 0.5)])
     assert torch.isfinite(short.onset).all() and (short.offset > short.onset).all()
+
+
+def test_readings_that_disagree_are_not_averaged():
+    from otalign_cli.alignment.readout import Spans
+    from otalign_cli.pipeline import _combine_readings
+
+    first = Spans(torch.tensor([0.0, 10.0, 30.0]), torch.tensor([10.0, 20.0, 40.0]))
+    # the second reading agrees on every boundary but one: token 2 moved 6 frames early, across a pause
+    second = Spans(torch.tensor([0.5, 10.5, 24.0]), torch.tensor([10.5, 20.5, 40.5]))
+    both = _combine_readings([first, second])
+    assert both.onset.tolist() == pytest.approx([0.25, 10.25, 30.0])  # not 27, inside the pause
+    assert both.offset.tolist() == pytest.approx([10.25, 20.25, 40.25])
+    # per-boundary choices never make neighbours overlap
+    a = Spans(torch.tensor([0.0, 10.0]), torch.tensor([10.0, 20.0]))
+    b = Spans(torch.tensor([0.0, 8.5]), torch.tensor([10.8, 20.0]))  # onset of token 1 disagrees, its offset agrees
+    c = _combine_readings([a, b])
+    assert (c.offset[:-1] <= c.onset[1:]).all() and (c.offset >= c.onset).all()
