@@ -292,6 +292,7 @@ def train(
     init: Annotated[Optional[Path], typer.Option("--init", help="Start from this checkpoint's weights (same kind).")] = None,
     subsample: Annotated[int, typer.Option("--subsample", help="Output frame = SUBSAMPLE x 10 ms (new models only).")] = 2,
     hidden: Annotated[int, typer.Option("--hidden", help="GRU width per direction (new models only).")] = 192,
+    device: Annotated[Device, typer.Option("--device", help="Where the model trains (auto picks CUDA when there is a GPU).")] = Device.auto,
     alpha: Annotated[str, typer.Option("--alpha", help="softplus or exp: how the alpha head's output becomes a weight (new OTTC models only).")] = "softplus",
 ) -> None:
     """Train an OTTC model or its CTC twin; resumes from OUT.state if present."""
@@ -306,6 +307,12 @@ def train(
         fail(f"--augment must be noise or full, not {augment!r}", code=2)
     if alpha not in ("softplus", "exp"):
         fail(f"--alpha must be softplus or exp, not {alpha!r}", code=2)
+    from otalign_cli.models import resolve_device
+
+    try:
+        dev = resolve_device(device.value)
+    except ValueError as err:
+        fail(str(err), code=2)
     try:
         examples = [e for root in [corpus, *(add_corpus or [])] for e in load_corpus(root)]
     except OtalignError as err:
@@ -313,7 +320,8 @@ def train(
     if not examples:
         fail(f"{corpus}: no audio with transcripts found")
     cfg = TrainConfig(kind=kind, steps=steps, batch_seconds=batch_seconds, lr=lr, warmup=warmup, stop_after=stop_after, augment=augment,
-                      supervised_steps=supervised_steps, threads=threads, seed=seed, subsample=subsample, hidden=hidden, alpha=alpha)
+                      supervised_steps=supervised_steps, threads=threads, seed=seed, subsample=subsample, hidden=hidden, alpha=alpha,
+                      device=dev)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), TextColumn("{task.fields[loss]}"), console=err_console) as progress:
         task = progress.add_task(f"training {kind}", total=min(steps, stop_after or steps), loss="")

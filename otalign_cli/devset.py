@@ -48,12 +48,13 @@ def evaluate(model: AlignmentModel, examples: list, readouts: list[str], passes:
     names = readouts if kind == "ottc" else ["ctc"]
     per = {r: {"phones": [], "words": [], "seconds": 0.0} for r in names}
     vocab = {t: i for i, t in enumerate(model.cfg.vocab)}
+    device = next(model.parameters()).device  # outputs come back on the CPU for the readouts
     for ex in examples:
         gold_w = ex.words or []
         owner = word_owner(gold_w, ex.intervals)
         if not gold_w or -1 in owner:
             continue
-        out = forward(model, log_mel(torch.from_numpy(ex.audio)), "cpu", passes)
+        out = forward(model, log_mel(torch.from_numpy(ex.audio)), str(device), passes)
         targets = torch.tensor([vocab[p] for p in ex.phones])
         if out["log_probs"].shape[1] < len(targets):
             continue

@@ -68,6 +68,7 @@ class TrainConfig:
     subsample: int = 2  # output frame = subsample x 10 ms (the frame-rate ablation)
     hidden: int = 192  # GRU width per direction (the encoder-size ablation)
     alpha: str = "softplus"  # alpha head function, softplus or exp (the alpha ablation)
+    device: str = "cpu"  # where the model trains: cpu or cuda
     extra: dict = field(default_factory=dict)
 
 
@@ -174,7 +175,8 @@ def _collate(batch: list[Example], model: AlignmentModel, rng: random.Random | N
 
 def compute_loss(model: AlignmentModel, batch: list[Example], cfg: TrainConfig, step: int,
                  rng: random.Random | None) -> tuple[torch.Tensor, dict[str, float]]:
-    x, lengths, y, t_lengths = _collate(batch, model, rng, cfg)
+    dev = next(model.parameters()).device
+    x, lengths, y, t_lengths = (t.to(dev) for t in _collate(batch, model, rng, cfg))
     out = model(x, lengths)
     lp, n_len = out["log_probs"], out["lengths"]
     if cfg.kind == "ctc":
@@ -189,7 +191,7 @@ def compute_loss(model: AlignmentModel, batch: list[Example], cfg: TrainConfig, 
         ce_terms, a_terms = [], []
         for b, e in enumerate(batch):
             n = int(n_len[b])
-            label, oracle = oracle_targets(e.intervals, n, model.frame_shift)
+            label, oracle = (t.to(dev) for t in oracle_targets(e.intervals, n, model.frame_shift))
             tok = torch.where(label >= 0, y[b, label.clamp(min=0)], torch.full_like(label, sil))
             ce_terms.append(F.nll_loss(lp[b, :n], tok, reduction="sum"))
             alpha = out["alpha"][b, :n]
@@ -233,11 +235,12 @@ def train(examples: list[Example], out: Path, cfg: TrainConfig, name: str,
         start, base = load_checkpoint(init, expect_kind=cfg.kind)
         model = AlignmentModel(start.cfg)
         model.load_state_dict(start.state_dict())
+    model.to(cfg.device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     state_path = out.with_name(out.name + ".state")
     step, elapsed = 0, 0.0
     if resume and state_path.is_file():
-        st = torch.load(state_path, weights_only=False)
+        st = torch.load(state_path, weights_only=False, map_location=cfg.device)
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
         step, elapsed = st["step"], st["elapsed"]

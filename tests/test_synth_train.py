@@ -106,3 +106,16 @@ def test_few_steps_reduce_loss_and_write_loadable_checkpoint(corpus, tmp_path, k
         a, _ = compute_loss(model, examples[:2], cfg, 10**6, None)
         b, _ = compute_loss(loaded, examples[:2], cfg, 10**6, None)
     assert float(a) == pytest.approx(float(b), rel=1e-5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_training_on_the_gpu_writes_a_checkpoint_that_loads_on_the_cpu(corpus, tmp_path):
+    out, _ = corpus
+    examples = load_corpus(out)
+    for e in examples:
+        e.split = "train"
+    cfg = TrainConfig(kind="ottc", steps=10, batch_seconds=30, warmup=2, supervised_steps=10, device="cuda")
+    model = train(examples, tmp_path / "gpu.pt", cfg, "tiny", resume=False)
+    assert next(model.parameters()).is_cuda
+    loaded, meta = load_checkpoint(tmp_path / "gpu.pt", expect_kind="ottc")
+    assert meta["training"]["steps"] == 10 and not next(loaded.parameters()).is_cuda
