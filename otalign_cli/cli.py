@@ -293,6 +293,7 @@ def train(
     subsample: Annotated[int, typer.Option("--subsample", help="Output frame = SUBSAMPLE x 10 ms (new models only).")] = 2,
     hidden: Annotated[int, typer.Option("--hidden", help="GRU width per direction (new models only).")] = 192,
     device: Annotated[Device, typer.Option("--device", help="Where the model trains (auto picks CUDA when there is a GPU).")] = Device.auto,
+    ctc_weight: Annotated[float, typer.Option("--ctc-weight", help="OTTC only: weight of an auxiliary CTC loss on its own head (0: none).")] = 0.0,
     alpha: Annotated[str, typer.Option("--alpha", help="softplus or exp: how the alpha head's output becomes a weight (new OTTC models only).")] = "softplus",
 ) -> None:
     """Train an OTTC model or its CTC twin; resumes from OUT.state if present."""
@@ -307,6 +308,8 @@ def train(
         fail(f"--augment must be noise or full, not {augment!r}", code=2)
     if alpha not in ("softplus", "exp"):
         fail(f"--alpha must be softplus or exp, not {alpha!r}", code=2)
+    if ctc_weight < 0 or (ctc_weight > 0 and kind != "ottc"):
+        fail(f"--ctc-weight must be >= 0 and is for --kind ottc only (got {ctc_weight:g} with {kind})", code=2)
     from otalign_cli.models import resolve_device
 
     try:
@@ -321,7 +324,7 @@ def train(
         fail(f"{corpus}: no audio with transcripts found")
     cfg = TrainConfig(kind=kind, steps=steps, batch_seconds=batch_seconds, lr=lr, warmup=warmup, stop_after=stop_after, augment=augment,
                       supervised_steps=supervised_steps, threads=threads, seed=seed, subsample=subsample, hidden=hidden, alpha=alpha,
-                      device=dev)
+                      device=dev, ctc_weight=ctc_weight)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), TextColumn("{task.fields[loss]}"), console=err_console) as progress:
         task = progress.add_task(f"training {kind}", total=min(steps, stop_after or steps), loss="")

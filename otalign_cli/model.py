@@ -25,6 +25,7 @@ class ModelConfig:
     subsample: int = 2  # output frame = subsample x 10 ms
     dropout: float = 0.1
     alpha: str = "softplus"  # how the alpha head's output becomes a positive weight: softplus or exp
+    ctc_aux: bool = False  # OTTC only: a CTC head (tokens + blank) for an auxiliary training loss
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -81,6 +82,8 @@ class AlignmentModel(nn.Module):
             nn.init.zeros_(self.alpha_head.bias)
             if cfg.alpha not in ALPHA_FUNCTIONS:
                 raise ValueError(f"unknown alpha function {cfg.alpha!r}; choose from {', '.join(ALPHA_FUNCTIONS)}")
+            if cfg.ctc_aux:  # training only: the blank is the last class
+                self.ctc_head = nn.Linear(2 * cfg.hidden, len(cfg.vocab) + 1)
         elif cfg.kind != "ctc":
             raise ValueError(f"unknown model kind {cfg.kind!r}")
 
@@ -96,4 +99,6 @@ class AlignmentModel(nn.Module):
             valid = torch.arange(h.shape[1], device=h.device)[None, :] < out_lengths[:, None]
             alpha = ALPHA_FUNCTIONS[self.cfg.alpha](self.alpha_head(h).squeeze(-1)) + ALPHA_EPS
             out["alpha"] = alpha * valid
+            if self.cfg.ctc_aux:
+                out["ctc_log_probs"] = F.log_softmax(self.ctc_head(h), dim=-1)
         return out

@@ -14,7 +14,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +69,7 @@ class TrainConfig:
     hidden: int = 192  # GRU width per direction (the encoder-size ablation)
     alpha: str = "softplus"  # alpha head function, softplus or exp (the alpha ablation)
     device: str = "cpu"  # where the model trains: cpu or cuda
+    ctc_weight: float = 0.0  # OTTC only: weight of an auxiliary CTC loss on a separate head
     extra: dict = field(default_factory=dict)
 
 
@@ -185,6 +186,11 @@ def compute_loss(model: AlignmentModel, batch: list[Example], cfg: TrainConfig, 
         return loss, {"ctc": float(loss.detach())}
     ot = ottc_loss(lp, out["alpha"], y, n_len, t_lengths).float()
     parts = {"ottc": float(ot.detach())}
+    if cfg.ctc_weight > 0:
+        aux = F.ctc_loss(out["ctc_log_probs"].transpose(0, 1), y, n_len, t_lengths, blank=len(model.cfg.vocab),
+                         zero_infinity=True, reduction="sum") / t_lengths.sum()
+        parts["ctc_aux"] = float(aux.detach())
+        ot = ot + cfg.ctc_weight * aux
     w = supervised_weight(step, cfg)
     if all(e.intervals is not None for e in batch) and w > 0:
         sil = model.cfg.vocab.index(SILENCE)
@@ -228,13 +234,14 @@ def train(examples: list[Example], out: Path, cfg: TrainConfig, name: str,
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
+    aux = cfg.kind == "ottc" and cfg.ctc_weight > 0
     model = AlignmentModel(ModelConfig(kind=cfg.kind, vocab=vocab_for(cfg.kind), subsample=cfg.subsample,
-                                       hidden=cfg.hidden, alpha=cfg.alpha))
+                                       hidden=cfg.hidden, alpha=cfg.alpha, ctc_aux=aux))
     base: dict = {}
     if init is not None:  # the checkpoint's own shape wins: --subsample/--hidden/--alpha only shape new models
         start, base = load_checkpoint(init, expect_kind=cfg.kind)
-        model = AlignmentModel(start.cfg)
-        model.load_state_dict(start.state_dict())
+        model = AlignmentModel(replace(start.cfg, ctc_aux=start.cfg.ctc_aux or aux))
+        model.load_state_dict(start.state_dict(), strict=False)  # a new CTC head starts from scratch
     model.to(cfg.device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     state_path = out.with_name(out.name + ".state")
