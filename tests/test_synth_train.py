@@ -82,25 +82,27 @@ def test_espeak_phones_tile_and_match_cmudict():
     assert r.phones[-1][1] == pytest.approx(len(r.audio) / r.sample_rate)
 
 
-@pytest.mark.parametrize(("kind", "alpha"), [("ottc", "softplus"), ("ctc", "softplus"), ("ottc", "exp")])
-def test_few_steps_reduce_loss_and_write_loadable_checkpoint(corpus, tmp_path, kind, alpha):
+@pytest.mark.parametrize(("kind", "alpha", "ctc_weight"),
+                         [("ottc", "softplus", 0.0), ("ctc", "softplus", 0.0), ("ottc", "exp", 0.0), ("ottc", "softplus", 0.3)])
+def test_few_steps_reduce_loss_and_write_loadable_checkpoint(corpus, tmp_path, kind, alpha, ctc_weight):
     out, _ = corpus
     examples = load_corpus(out)
     for e in examples:
         e.split = "train"
     cfg = TrainConfig(kind=kind, steps=30, batch_seconds=30, lr=3e-3, warmup=3, supervised_steps=30, noise_prob=0,
-                      alpha=alpha)
+                      alpha=alpha, ctc_weight=ctc_weight)
     losses = []
 
     def record(step, parts):
         losses.append(parts["loss"])
+        assert ("ctc_aux" in parts) == (ctc_weight > 0)
 
-    ckpt = tmp_path / f"{kind}-{alpha}.pt"
+    ckpt = tmp_path / f"{kind}-{alpha}-{ctc_weight}.pt"
     model = train(examples, ckpt, cfg, "tiny", on_step=record, resume=False)
     assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5
     loaded, meta = load_checkpoint(ckpt, expect_kind=kind)
     assert meta["training"]["steps"] == 30 and meta["model"]["kind"] == kind
-    assert loaded.cfg.alpha == alpha
+    assert loaded.cfg.alpha == alpha and loaded.cfg.ctc_aux == (ctc_weight > 0)
     model.eval()
     with torch.no_grad():
         a, _ = compute_loss(model, examples[:2], cfg, 10**6, None)
