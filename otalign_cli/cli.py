@@ -285,6 +285,7 @@ def train(
     stop_after: Annotated[Optional[int], typer.Option("--stop-after", help="End at this step, keeping the --steps schedule.")] = None,
     augment: Annotated[str, typer.Option("--augment", help="noise (gain + noise) or full (+ reverb, band-limit, mu-law).")] = "noise",
     supervised_steps: Annotated[int, typer.Option("--supervised-steps", help="OTTC warm start length (needs gold TextGrids).")] = 300,
+    supervised_floor: Annotated[float, typer.Option("--supervised-floor", help="OTTC: weight the supervised term keeps after the warm start (0: pure OTTC then).")] = 0.1,
     threads: Annotated[int, typer.Option("--threads")] = 1,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     name: Annotated[Optional[str], typer.Option("--name", help="Model name stored in the checkpoint.")] = None,
@@ -308,6 +309,8 @@ def train(
         fail(f"--augment must be noise or full, not {augment!r}", code=2)
     if alpha not in ("softplus", "exp"):
         fail(f"--alpha must be softplus or exp, not {alpha!r}", code=2)
+    if supervised_floor < 0:
+        fail(f"--supervised-floor must be >= 0, not {supervised_floor:g}", code=2)
     if ctc_weight < 0 or (ctc_weight > 0 and kind != "ottc"):
         fail(f"--ctc-weight must be >= 0 and is for --kind ottc only (got {ctc_weight:g} with {kind})", code=2)
     from otalign_cli.models import resolve_device
@@ -324,7 +327,7 @@ def train(
         fail(f"{corpus}: no audio with transcripts found")
     cfg = TrainConfig(kind=kind, steps=steps, batch_seconds=batch_seconds, lr=lr, warmup=warmup, stop_after=stop_after, augment=augment,
                       supervised_steps=supervised_steps, threads=threads, seed=seed, subsample=subsample, hidden=hidden, alpha=alpha,
-                      device=dev, ctc_weight=ctc_weight)
+                      device=dev, ctc_weight=ctc_weight, supervised_floor=supervised_floor)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), TextColumn("{task.fields[loss]}"), console=err_console) as progress:
         task = progress.add_task(f"training {kind}", total=min(steps, stop_after or steps), loss="")
