@@ -113,6 +113,16 @@ def test_corpus_errors_are_usage_errors(tmp_path, bad):
     assert proc.returncode == 2 and str(corpus) in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_bad_passes_is_a_usage_error_before_anything_is_written(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    shutil.copy(EXAMPLE_WAV, corpus / "a.wav")
+    (corpus / "a.txt").write_text(EXAMPLE_TXT.read_text())
+    proc = run_cli("batch", corpus, tmp_path / "out", "--passes", "3")
+    assert proc.returncode == 2 and "--passes must be 1 to 2" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_ray_backend_gives_the_same_outputs_as_local(tmp_path):
     pytest.importorskip("ray")
     corpus = tmp_path / "corpus"
