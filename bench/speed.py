@@ -47,15 +47,19 @@ def main() -> None:
     ottc, _, ctc, _ = load_pair(None, None, True, "cpu")
     feats = log_mel(torch.from_numpy(samples))
     out = forward(ottc, feats, "cpu")
+    out2 = forward(ottc, feats, "cpu", 2)
     cout = forward(ctc, feats, "cpu")
     vocab = {t: i for i, t in enumerate(ottc.cfg.vocab)}
     targets = torch.tensor([vocab[p] for p in pron.phones])
     ctargets = torch.tensor([ctc.cfg.vocab.index(p) for p in pron.phones])
     rows = [("features (fbank)", best_of(lambda: log_mel(torch.from_numpy(samples)))),
             ("OTTC encoder forward", best_of(lambda: forward(ottc, feats, "cpu"))),
+            ("OTTC encoder forward, 2 shifted passes (align's default)", best_of(lambda: forward(ottc, feats, "cpu", 2))),
             ("CTC encoder forward", best_of(lambda: forward(ctc, feats, "cpu")))]
     for r in READOUTS:
         rows.append((f"readout {r}", best_of(lambda r=r: ot_readout(out, targets, pron.word_of_phone, r, ottc.cfg.vocab, frame_shift=ottc.frame_shift), 1)))
+    rows.insert(4, ("readout refine, 2 passes (align's default)", best_of(
+        lambda: ot_readout(out2, targets, pron.word_of_phone, "refine", ottc.cfg.vocab, frame_shift=ottc.frame_shift), 1)))
     rows.append(("CTC Viterbi (forced_align)", best_of(lambda: ctc_spans(cout["log_probs"][0], ctargets))))
     lines = [f"\n## Speed of each stage ({time.strftime('%Y-%m-%d')})\n",
              f"{dur:.1f} s of audio ({args.audio.name} × {args.repeat}), {len(pron.phones)} phones, {args.threads} threads, "
