@@ -90,8 +90,8 @@ def test_unk_takes_the_unknown_stretch_and_neighbours_keep_their_times(example, 
     got = _times(data)
     assert got["<unk>"][0] == pytest.approx(clean["leisure"][0], abs=0.15)
     assert got["<unk>"][1] == pytest.approx(clean["consider"][1], abs=0.15)
-    for word in ("then", "how", "much"):
-        assert abs(got[word][0] - clean[word][0]) < 0.05, word
+    for word in ("then", "how", "much"):  # within 3 output frames: the piece after <unk> is read on its own
+        assert abs(got[word][0] - clean[word][0]) < 0.06, word
     unk = next(w for w in data["words"] if w["word"] == "<unk>")
     assert [p["phone"] for p in unk["phones"]] == ["spn"] and "confidence" not in unk
     assert "unknown speech" in data["stats"]["ctc_skipped"]
