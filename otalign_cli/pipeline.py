@@ -221,8 +221,8 @@ def _refine_pieces(alpha: torch.Tensor, lp: torch.Tensor, targets: torch.Tensor,
     ``shifted`` holds the outputs of the same model on features shifted by a fraction of an
     output frame (alpha, log_probs, offset in output frames, see ``forward``): each piece is
     also read on them and the readings are combined (``_combine_readings``), which places a
-    boundary between the frames of a single grid (on the dev set, 2 passes: phones within 20 ms
-    80.7 -> 82.2 %).
+    boundary between the frames of a single grid (on the dev set, stage-2 model: phones within
+    20 ms 80.7 -> 82.2 %).
     """
     passes = [(alpha, lp, 0.0), *shifted]
     jobs = []  # (piece index, pass index, first frame, last frame) in that pass's frames
