@@ -151,13 +151,18 @@ def _finish(s: Synthesized, job: SynthJob, speed: float, outdir: Path, dev_fract
     )
 
 
-def _flite(job: SynthJob, folder: Path) -> Synthesized:
-    r = flite.synthesize(job.text, job.voice, stretch=job.stretch, f0_mean=job.f0_mean)
+def flite_wav(r: flite.FliteResult, folder: Path, utt_id: str) -> Synthesized:
+    """Write a flite result as ``folder/utt_id.wav`` at 16 kHz, with its phone and word times."""
     audio = r.audio if r.sample_rate == SAMPLE_RATE else soxr.resample(r.audio, r.sample_rate, SAMPLE_RATE, quality="VHQ")
     folder.mkdir(parents=True, exist_ok=True)
-    wav = folder / f"{job.utt_id}.wav"
+    wav = folder / f"{utt_id}.wav"
     sf.write(wav, audio, SAMPLE_RATE, subtype="PCM_16")
-    return Synthesized(job.utt_id, wav, r.phones, r.words)
+    return Synthesized(utt_id, wav, r.phones, r.words)
+
+
+def _flite(job: SynthJob, folder: Path) -> Synthesized:
+    return flite_wav(flite.synthesize(job.text, job.voice, stretch=job.stretch, f0_mean=job.f0_mean), folder,
+                     job.utt_id)
 
 
 def _espeak(job: SynthJob, folder: Path) -> Synthesized | None:

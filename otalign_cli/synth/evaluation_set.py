@@ -15,12 +15,11 @@ from dataclasses import asdict
 from pathlib import Path
 
 import soundfile as sf
-import soxr
 
 from otalign_cli.formats.textgrid import write_textgrid
 from otalign_cli.synth import festival, flite
-from otalign_cli.synth.corpus import SAMPLE_RATE, Utterance, fortune_sentences, split_of
-from otalign_cli.synth.festival import Synthesized, SynthJob
+from otalign_cli.synth.corpus import SAMPLE_RATE, Utterance, flite_wav, fortune_sentences, split_of
+from otalign_cli.synth.festival import SynthJob
 from otalign_cli.text.phones import SILENCE
 
 RESERVED_MARKER = "RESERVED_VOICES_EVALUATION_ONLY"
@@ -31,14 +30,6 @@ def evaluation_sentences(n: int, seed: int, dev_fraction: float = 0.05) -> list[
     """``n`` held-out sentences (never in any training split), drawn deterministically."""
     held_out = [s for s in fortune_sentences() if split_of(s, dev_fraction) == "dev"]
     return random.Random(seed).sample(held_out, min(n, len(held_out)))
-
-
-def _flite(text: str, voice: str, folder: Path, utt_id: str) -> Synthesized:
-    r = flite.synthesize(text, voice, evaluation=True)
-    audio = r.audio if r.sample_rate == SAMPLE_RATE else soxr.resample(r.audio, r.sample_rate, SAMPLE_RATE, quality="VHQ")
-    wav = folder / f"{utt_id}.wav"
-    sf.write(wav, audio, SAMPLE_RATE, subtype="PCM_16")
-    return Synthesized(utt_id, wav, r.phones, r.words)
 
 
 def build_evaluation_set(outdir: Path, per_voice: int, seed: int = 0) -> list[Utterance]:
@@ -53,7 +44,8 @@ def build_evaluation_set(outdir: Path, per_voice: int, seed: int = 0) -> list[Ut
         folder.mkdir(exist_ok=True)
         ids = [f"{voice}-{seed}-{k:04d}" for k in range(len(sentences))]
         if voice in flite.EVALUATION_VOICES:
-            done = [_flite(text, voice, folder, i) for text, i in zip(sentences, ids)]
+            done = [flite_wav(flite.synthesize(text, voice, evaluation=True), folder, i)
+                    for text, i in zip(sentences, ids)]
             engine = "flite"
         else:
             jobs = [SynthJob(i, text, voice, 1.0, 105.0, 15.0) for text, i in zip(sentences, ids)]
