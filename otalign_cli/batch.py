@@ -99,7 +99,7 @@ _WORKER: dict = {}
 
 
 def _init_worker(model: Path | None, ctc_model: Path | None, with_ctc: bool, device: str, threads: int,
-                 passes: int = 2) -> None:
+                 passes: int) -> None:
     import torch
 
     from otalign_cli.models import load_pair, model_summary
@@ -203,7 +203,7 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
               model: Path | None = None, ctc_model: Path | None = None, with_ctc: bool = True,
               device: str = "cpu", backend: str = "local", address: str | None = None,
               group_size: int | None = None, previous_suspects: dict[str, list[dict]] | None = None,
-              passes: int = 2) -> Iterator[Outcome]:
+              *, passes: int) -> Iterator[Outcome]:
     """Align ``items`` with ``jobs`` workers (processes, or Ray actors); yields each outcome as it completes.
 
     Files whose outputs all exist come first, as skipped, with the suspect stretches an earlier

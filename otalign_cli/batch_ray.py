@@ -28,7 +28,7 @@ class _Aligner:
 
 def run_on_ray(todo: list[Item], out: Path, formats: list[str], readout: str, actors: int, address: str | None,
                model: Path | None, ctc_model: Path | None, with_ctc: bool, device: str,
-               passes: int = 2) -> Iterator[Outcome]:
+               passes: int) -> Iterator[Outcome]:
     """Yield outcomes as actors finish them. ``address`` None starts a local Ray with ``actors`` CPUs."""
     try:
         import ray

@@ -182,6 +182,7 @@ def batch(
                                    suspect_rows, summarize_outcomes)
     from otalign_cli.formats.atomic import write_text_atomic
     from otalign_cli.models import load_pair, resolve_device
+
     if not corpus.is_dir():
         fail(f"{corpus}: not a folder", code=2)
     if jobs < 1:
@@ -209,9 +210,10 @@ def batch(
     previous = read_suspects(out / "suspects.tsv")
     t0 = time.perf_counter()
     # rows go out as files finish, so a killed run leaves what a resumed one needs (read_suspects)
-    with (out / "suspects.tsv").open("w", encoding="utf-8") as suspects_log, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[hours]:.2f} h aligned, {task.fields[failed]} failed"),
-                  TimeRemainingColumn(), console=err_console) as progress:
+    with (out / "suspects.tsv").open("w", encoding="utf-8") as suspects_log, \
+            Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                     TextColumn("{task.fields[hours]:.2f} h aligned, {task.fields[failed]} failed"),
+                     TimeRemainingColumn(), console=err_console) as progress:
         task = progress.add_task("aligning", total=len(items), hours=0.0, failed=0)
         suspects_log.write(SUSPECTS_HEADER)
         for o in run_batch(items, out, formats, readout.value, jobs, overwrite, model, ctc_model, ctc, dev,
@@ -307,8 +309,10 @@ def train(
         fail(f"--kind must be ottc or ctc, not {kind!r}", code=2)
     if augment not in ("noise", "full"):
         fail(f"--augment must be noise or full, not {augment!r}", code=2)
-    if alpha not in ("softplus", "exp"):
-        fail(f"--alpha must be softplus or exp, not {alpha!r}", code=2)
+    from otalign_cli.model import ALPHA_FUNCTIONS
+
+    if alpha not in ALPHA_FUNCTIONS:
+        fail(f"--alpha must be {' or '.join(ALPHA_FUNCTIONS)}, not {alpha!r}", code=2)
     if supervised_floor < 0:
         fail(f"--supervised-floor must be >= 0, not {supervised_floor:g}", code=2)
     if ctc_weight < 0 or (ctc_weight > 0 and kind != "ottc"):

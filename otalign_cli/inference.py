@@ -66,11 +66,11 @@ def run_model_many(model: AlignmentModel, feats: list[torch.Tensor], device: str
     """
     model.eval()
     results: list[dict[str, torch.Tensor] | None] = [None] * len(feats)
-    short = [i for i, f in enumerate(feats) if f.shape[0] <= 2 * CHUNK_FRAMES * model.cfg.subsample // 2]
+    sub = model.cfg.subsample
+    short = [i for i, f in enumerate(feats) if f.shape[0] <= CHUNK_FRAMES * sub]
     for i in set(range(len(feats))) - set(short):
         results[i] = run_model(model, feats[i], device)
     short.sort(key=lambda i: feats[i].shape[0])
-    sub = model.cfg.subsample
     start = 0
     while start < len(short):
         end = start + 1

@@ -310,8 +310,9 @@ def forward(model: AlignmentModel, feats: torch.Tensor, device: str, passes: int
     refine readout to average over.
     """
     out = run_model(model, feats, device)
-    if passes > 1 and model.cfg.kind == "ottc":
-        _add_shifted(out, [run_model(model, feats[k:], device) for k in range(1, passes)], model)
+    shifted = [run_model(model, feats[k:], device) for k in _shift_hops(model, passes)]
+    if shifted:
+        _add_shifted(out, shifted, model)
     return out
 
 
@@ -320,6 +321,11 @@ def check_passes(passes: int, model: AlignmentModel) -> None:
     if not 1 <= passes <= model.cfg.subsample:
         raise ValueError(f"--passes must be 1 to {model.cfg.subsample} for this model "
                          f"({model.cfg.subsample} feature hops per output frame), not {passes}")
+
+
+def _shift_hops(model: AlignmentModel, passes: int) -> range:
+    """Feature hops the extra passes start at (none for a CTC model, which has no refine readout)."""
+    return range(1, passes) if model.cfg.kind == "ottc" else range(0)
 
 
 def _add_shifted(out: dict, shifted_outs: list[dict], model: AlignmentModel) -> None:
@@ -354,6 +360,11 @@ def prepare(audio_path: Path, transcript_path: Path) -> Prepared:
     return Prepared(audio_path, transcript_path, pron, feats, len(samples) / SAMPLE_RATE, t0)
 
 
+def _passes_for(readout: str, passes: int) -> int:
+    """Only the refine readout reads the shifted passes."""
+    return passes if readout == "refine" else 1
+
+
 def ctc_applies(pron: Pronunciation) -> bool:
     """The CTC twin has no token for unknown speech, so a transcript with ``<unk>`` gets no CTC comparison."""
     return UNKNOWN_PHONE not in pron.phones
@@ -365,7 +376,7 @@ def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, c
 
     ``passes`` shifted encoder passes feed the refine readout (see ``forward``)."""
     p = prepare(audio_path, transcript_path)
-    out = forward(model, p.feats, device, passes if readout == "refine" else 1)
+    out = forward(model, p.feats, device, _passes_for(readout, passes))
     cout = forward(ctc_model, p.feats, device) if ctc_model is not None and ctc_applies(p.pron) else None
     return finish(p, out, cout, model, ctc_model, readout, device)
 
@@ -383,8 +394,9 @@ def align_files(pairs: list[tuple[Path, Path]], model: AlignmentModel, ctc_model
             prepared.append(err)
     good = [p for p in prepared if isinstance(p, Prepared)]
     outs = run_model_many(model, [p.feats for p in good], device)
-    if readout == "refine" and passes > 1 and model.cfg.kind == "ottc":
-        extra = [run_model_many(model, [p.feats[k:] for p in good], device) for k in range(1, passes)]
+    extra = [run_model_many(model, [p.feats[k:] for p in good], device)
+             for k in _shift_hops(model, _passes_for(readout, passes))]
+    if extra:
         for i, o in enumerate(outs):
             _add_shifted(o, [e[i] for e in extra], model)
     couts = run_model_many(ctc_model, [p.feats for p in good], device) if ctc_model is not None else [None] * len(good)

@@ -153,6 +153,7 @@ def test_address_without_ray_backend_is_a_usage_error(tmp_path):
 def test_length_batched_groups_give_the_same_outputs(tmp_path):
     """The GPU path (files batched by length through the encoder), run on the CPU."""
     from otalign_cli.batch import discover, run_batch
+    from otalign_cli.pipeline import DEFAULT_PASSES
 
     corpus = tmp_path / "corpus"
     make_messy_corpus(corpus)
@@ -162,7 +163,8 @@ def test_length_batched_groups_give_the_same_outputs(tmp_path):
     runs = {}
     for size in (1, 4):
         out = tmp_path / f"g{size}"
-        outcomes = list(run_batch(items, out, ["json", "textgrid"], "refine", 1, False, group_size=size))
+        outcomes = list(run_batch(items, out, ["json", "textgrid"], "refine", 1, False, group_size=size,
+                                  passes=DEFAULT_PASSES))
         assert sorted(o.status for o in outcomes).count("aligned") == 3
         runs[size] = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert runs[1].keys() == runs[4].keys() and len(runs[1]) == 6
