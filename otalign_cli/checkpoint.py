@@ -1,7 +1,9 @@
 """Checkpoint files: weights plus everything needed to run them, verified on load.
 
 One ``.pt`` file holds the model config (vocabulary, architecture, frame rate), the feature
-config, a training summary, the code version and the SHA-256 of the weights. A corrupt,
+config, a training summary, the code version and the SHA-256 of the weights. An OTTC file may
+also hold the boundary model trained on its residuals (``alignment.boundaries``), with its own
+config, training summary and SHA-256. A corrupt,
 truncated, tampered or foreign file fails with a one-line message instead of a traceback.
 """
 
@@ -14,6 +16,7 @@ from pathlib import Path
 import torch
 
 from otalign_cli import __version__
+from otalign_cli.alignment.boundaries import BoundaryConfig, BoundaryModel
 from otalign_cli.errors import OtalignError
 from otalign_cli.features import FeatureConfig
 from otalign_cli.formats.atomic import write_with
@@ -34,9 +37,18 @@ def weights_sha256(state: dict[str, torch.Tensor]) -> str:
     return h.hexdigest()
 
 
+def _state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu() for k, v in module.state_dict().items()}
+
+
 def save_checkpoint(path: Path, model: AlignmentModel, name: str, training: dict,
-                    features: FeatureConfig = FeatureConfig()) -> None:
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+                    features: FeatureConfig = FeatureConfig(), boundary_training: dict | None = None) -> None:
+    """Write ``model``; with ``boundary_training`` (its summary), also the boundary model it carries.
+
+    The boundary model is written only when asked for: a model trained further from this one
+    must not inherit a correction fitted to the old weights.
+    """
+    state = _state(model)
     blob = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -49,6 +61,13 @@ def save_checkpoint(path: Path, model: AlignmentModel, name: str, training: dict
         "weights_sha256": weights_sha256(state),
         "state_dict": state,
     }
+    if boundary_training is not None:
+        bm = model.boundary_model
+        if bm is None:
+            raise ValueError("boundary_training given, but the model carries no boundary model")
+        bstate = _state(bm)
+        blob["boundary_model"] = {"config": bm.cfg.to_dict(), "training": boundary_training,
+                                  "weights_sha256": weights_sha256(bstate), "state_dict": bstate}
     buf = io.BytesIO()
     torch.save(blob, buf)
     write_with(path, lambda tmp: tmp.write_bytes(buf.getvalue()))
@@ -83,4 +102,19 @@ def load_checkpoint(path: Path, expect_kind: str | None = None,
     except RuntimeError as err:
         raise OtalignError(path, f"weights do not fit the model config ({str(err).splitlines()[0][:120]})") from None
     meta = {k: v for k, v in blob.items() if k != "state_dict"}
+    if "boundary_model" in blob:
+        bm = _load_boundary_model(path, blob["boundary_model"])
+        model.set_boundary_model(bm.to(device).eval())
+        meta["boundary_model"] = {k: v for k, v in blob["boundary_model"].items() if k != "state_dict"}
     return model.to(device).eval(), meta
+
+
+def _load_boundary_model(path: Path, b: dict) -> BoundaryModel:
+    if weights_sha256(b["state_dict"]) != b.get("weights_sha256"):
+        raise OtalignError(path, "boundary model weights do not match their SHA-256 (file corrupted or modified)")
+    try:
+        bm = BoundaryModel(BoundaryConfig.from_dict(b["config"]))
+        bm.load_state_dict(b["state_dict"])
+    except (RuntimeError, TypeError, KeyError) as err:
+        raise OtalignError(path, f"boundary model does not fit its config ({str(err).splitlines()[0][:120]})") from None
+    return bm

@@ -343,6 +343,56 @@ def train(
     out_console.print(f"wrote {out}", highlight=False)
 
 
+@app.command("train-boundaries")
+def train_boundaries(
+    corpus: Annotated[list[Path], typer.Argument(help="Corpus folders with gold TextGrids (from otalign synth).")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="OTTC checkpoint to write, with the boundary model inside.")],
+    model: Annotated[Optional[Path], typer.Option("--model", help="The OTTC model to correct (default: the bundled one).")] = None,
+    utterances: Annotated[int, typer.Option("--utterances", help="Training utterances, sampled from the corpora's train split.")] = 6000,
+    dev_utterances: Annotated[int, typer.Option("--dev-utterances", help="Dev-split utterances per corpus for the before/after figures.")] = 100,
+    steps: Annotated[int, typer.Option("--steps")] = 4000,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    threads: Annotated[int, typer.Option("--threads")] = 2,
+) -> None:
+    """Train the boundary model of an OTTC model: it learns to move the refine readout's boundaries
+    to the gold ones, from the audio around each boundary."""
+    import torch
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from otalign_cli.checkpoint import load_checkpoint, save_checkpoint
+    from otalign_cli.models import DEFAULT_OTTC, models_dir
+    from otalign_cli.train import load_corpus
+    from otalign_cli.train_boundaries import train_boundary_model
+
+    torch.set_num_threads(threads)
+    if utterances < 1 or steps < 1:
+        fail("--utterances and --steps must be at least 1", code=2)
+    try:
+        ottc, meta = load_checkpoint(model or models_dir() / DEFAULT_OTTC, expect_kind="ottc")
+        per = -(-utterances // len(corpus))
+        train = [e for root in corpus for e in load_corpus(root, limit=per, split="train", sample_seed=seed)]
+        dev = [e for root in corpus for e in load_corpus(root, limit=dev_utterances, split="dev")]
+    except OtalignError as err:
+        fail(str(err))
+    if not any(e.intervals for e in train):
+        fail(f"{', '.join(map(str, corpus))}: no training utterances with gold TextGrids")
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeRemainingColumn(), TextColumn("{task.fields[loss]}"), console=err_console) as progress:
+        aligning = progress.add_task("aligning with the refine readout", total=len(train) + len(dev), loss="")
+        fitting = progress.add_task("training the boundary model", total=steps, loss="")
+        bm, summary = train_boundary_model(
+            ottc, train, dev, steps=steps, seed=seed, on_item=lambda: progress.advance(aligning),
+            on_step=lambda s, loss: progress.update(fitting, completed=s, loss=f"loss {loss:.2f}"))
+    summary["corpora"] = [str(c) for c in corpus]
+    ottc.set_boundary_model(bm)
+    save_checkpoint(out, ottc, meta["name"], meta["training"], boundary_training=summary)
+    if "dev_after" in summary:
+        b, a = summary["dev_before"], summary["dev_after"]
+        out_console.print(f"dev boundaries within 20 ms: {b['within_20ms']:.1f} % -> {a['within_20ms']:.1f} %, "
+                          f"mean error {b['mean_ms']:.1f} -> {a['mean_ms']:.1f} ms ({a['count']} boundaries)", highlight=False)
+    out_console.print(f"wrote {out}", highlight=False)
+
+
 @app.command()
 def plot(
     audio: Annotated[Path, typer.Argument(help="Recording.")],

@@ -14,10 +14,11 @@ import torch
 
 from otalign_cli.alignment.ctc import ctc_spans
 from otalign_cli.alignment.readout import Spans
+from otalign_cli.audio import SAMPLE_RATE
 from otalign_cli.features import log_mel
 from otalign_cli.metrics import boundary_errors, summarize
 from otalign_cli.model import AlignmentModel
-from otalign_cli.pipeline import forward, ot_readout
+from otalign_cli.pipeline import boundary_corrected, forward, ot_readout
 
 
 def word_owner(words: list[tuple[float, float]], phones: list[tuple[float, float]]) -> list[int]:
@@ -42,7 +43,8 @@ def evaluate(model: AlignmentModel, examples: list, readouts: list[str], passes:
     """{readout or "ctc": {"phones": summary, "words": summary, "seconds": readout time}}.
 
     ``examples`` (``train.Example``) need gold phone ``intervals`` and gold ``words``; ``passes``
-    shifted encoder passes feed the refine readout (``pipeline.forward``).
+    shifted encoder passes feed the refine readout (``pipeline.forward``), which is followed by
+    the model's boundary model where it carries one (as in ``otalign align``).
     """
     kind = model.cfg.kind
     names = readouts if kind == "ottc" else ["ctc"]
@@ -54,7 +56,8 @@ def evaluate(model: AlignmentModel, examples: list, readouts: list[str], passes:
         owner = word_owner(gold_w, ex.intervals)
         if not gold_w or -1 in owner:
             continue
-        out = forward(model, log_mel(torch.from_numpy(ex.audio)), str(device), passes)
+        feats = log_mel(torch.from_numpy(ex.audio))
+        out = forward(model, feats, str(device), passes)
         targets = torch.tensor([vocab[p] for p in ex.phones])
         if out["log_probs"].shape[1] < len(targets):
             continue
@@ -62,6 +65,8 @@ def evaluate(model: AlignmentModel, examples: list, readouts: list[str], passes:
             t0 = time.perf_counter()
             sp: Spans = (ctc_spans(out["log_probs"][0], targets)[0] if r == "ctc"
                          else ot_readout(out, targets, owner, r, model.cfg.vocab, frame_shift=model.frame_shift))
+            if r == "refine" and model.boundary_model is not None:
+                sp = boundary_corrected(model, feats, sp, targets, len(ex.audio) / SAMPLE_RATE)
             per[r]["seconds"] += time.perf_counter() - t0
             on = (sp.onset * model.frame_shift).tolist()
             off = (sp.offset * model.frame_shift).tolist()

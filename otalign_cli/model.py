@@ -69,7 +69,15 @@ class Encoder(nn.Module):
 
 
 class AlignmentModel(nn.Module):
-    """Encoder + token log-posteriors, + a per-frame weight alpha for the OTTC kind."""
+    """Encoder + token log-posteriors, + a per-frame weight alpha for the OTTC kind.
+
+    An OTTC checkpoint may also carry a boundary model (``alignment.boundaries``) trained on
+    this model's residuals. It is held outside the module's parameters (``set_boundary_model``):
+    training new weights from this model must not carry it along, since it would then correct
+    residuals the new weights no longer make.
+    """
+
+    boundary_model: nn.Module | None = None
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
@@ -86,6 +94,9 @@ class AlignmentModel(nn.Module):
                 self.ctc_head = nn.Linear(2 * cfg.hidden, len(cfg.vocab) + 1)
         elif cfg.kind != "ctc":
             raise ValueError(f"unknown model kind {cfg.kind!r}")
+
+    def set_boundary_model(self, boundary_model: nn.Module | None) -> None:
+        self.__dict__["boundary_model"] = boundary_model  # not a submodule: not in state_dict()
 
     @property
     def frame_shift(self) -> float:

@@ -91,10 +91,12 @@ def holds_reserved_voices(root: Path) -> bool:
 
 
 def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
-                evaluation: bool = False) -> list[Example]:
+                evaluation: bool = False, sample_seed: int | None = None) -> list[Example]:
     """Examples of a corpus folder (only ``split`` if given); gold phone times from same-stem TextGrids.
 
-    The reserved-voice evaluation set loads only with ``evaluation=True`` (never for training).
+    With ``sample_seed``, the ``limit`` examples are a random sample (that seed) instead of the
+    first ones, which in a synth corpus all come from one voice. The reserved-voice evaluation
+    set loads only with ``evaluation=True`` (never for training).
     """
     if not evaluation and holds_reserved_voices(root):
         raise OtalignError(root, "holds the reserved-voice evaluation set (synth.evaluation_set); "
@@ -109,6 +111,8 @@ def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
         entries = [(p, "train") for p in sorted(root.rglob("*")) if p.suffix.lower() in AUDIO_EXTS]
     if split is not None:
         entries = [e for e in entries if e[1] == split]
+    if sample_seed is not None:
+        random.Random(sample_seed).shuffle(entries)
     examples = []
     for path, part in entries[:limit]:
         tg = path.with_suffix(".TextGrid")
