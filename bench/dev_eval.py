@@ -1,7 +1,8 @@
 """Boundary accuracy of the bundled models on a corpus split with gold TextGrids (run by hand).
 
-Aligns each utterance's gold phone sequence with every OT readout and with the CTC twin and
-prints phone (PBE) and word (WBE) boundary error and label delay against the gold times:
+Aligns each utterance's gold phone sequence with every OT readout (refine with and without the
+model's boundary model, where it carries one) and with the CTC twin, and prints phone (PBE) and
+word (WBE) boundary error and label delay against the gold times:
 
     python bench/dev_eval.py /work/data/synth --split dev --limit 200
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from otalign_cli.devset import evaluate
+from otalign_cli.devset import evaluate, with_boundary_model
 from otalign_cli.models import load_pair
 from otalign_cli.pipeline import DEFAULT_PASSES, READOUTS
 from otalign_cli.train import load_corpus
@@ -32,7 +33,8 @@ def main() -> None:
     torch.set_num_threads(2)
     ottc, _, ctc, _ = load_pair(args.model, args.ctc_model, True, "cpu")
     examples = [e for root in args.corpus for e in load_corpus(root, limit=args.limit, split=args.split)]
-    results = {**evaluate(ottc, examples, args.readouts.split(","), args.passes), **evaluate(ctc, examples, [])}
+    readouts = with_boundary_model(ottc, args.readouts.split(","))
+    results = {**evaluate(ottc, examples, readouts, args.passes), **evaluate(ctc, examples, [])}
     minutes = sum(len(e.audio) for e in examples) / 16000 / 60
     print(f"{results['ctc']['utterances']} utterances ({minutes:.1f} min), split '{args.split}' of "
           f"{', '.join(map(str, args.corpus))}\n")
@@ -42,7 +44,7 @@ def main() -> None:
     for r, v in results.items():
         p, w = v["phones"], v["words"]
         name = ("CTC twin (Viterbi)" if r == "ctc" else f"OT, readout {r}"
-                + (f", {args.passes} passes" if r == "refine" else ""))
+                + (f", {args.passes} passes" if r.startswith("refine") else ""))
         print(f"| {name} | {p['mean_ms']:.1f} | {p['within_20ms']:.1f} | {p['within_50ms']:.1f} | {w['mean_ms']:.1f} "
               f"| {w['within_20ms']:.1f} | {w['within_50ms']:.1f} | {p['delay_mean_ms']:+.1f} / {p['delay_median_ms']:+.1f} "
               f"| {p['idr_pct']:.1f} | {v['seconds']:.2f} |")

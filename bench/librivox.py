@@ -63,7 +63,10 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(2)
     ottc, _, ctc, _ = load_pair(args.model, args.ctc_model, True, "cpu")
-    errors: dict[str, list[np.ndarray]] = {r: [] for r in [*READOUTS, "ctc"]}
+    errors: dict[str, list[np.ndarray]] = {}
+    variants = [(r, True) for r in READOUTS]
+    if ottc.boundary_model is not None:
+        variants.insert(1, (DEFAULT_READOUT, False))  # refine without the boundary model, side by side
     tmp = Path("/tmp/otalign-librivox")
     tmp.mkdir(exist_ok=True)
     for utt, text in transcripts().items():
@@ -71,18 +74,23 @@ def main() -> None:
         ref = pocketsphinx_words(wav, text)
         txt = tmp / f"{utt}.txt"
         txt.write_text(text)
-        for r in READOUTS:
-            res = align_file(wav, txt, ottc, ctc if r == DEFAULT_READOUT else None, readout=r, passes=args.passes)
+        for r, with_boundaries in variants:
+            bm = ottc.boundary_model
+            if not with_boundaries:
+                ottc.set_boundary_model(None)
+            first = r == DEFAULT_READOUT and with_boundaries
+            res = align_file(wav, txt, ottc, ctc if first else None, readout=r, passes=args.passes)
+            ottc.set_boundary_model(bm)
             assert [w.label for w in res.ot.words] == [w for _, _, w in ref], (utt, r)
-            errors[r].append(agreement(ref, [(w.start, w.end) for w in res.ot.words]))
+            errors.setdefault(res.readout, []).append(agreement(ref, [(w.start, w.end) for w in res.ot.words]))
             if res.ctc is not None:
-                errors["ctc"].append(agreement(ref, [(w.start, w.end) for w in res.ctc.words]))
+                errors.setdefault("ctc", []).append(agreement(ref, [(w.start, w.end) for w in res.ctc.words]))
     print("| aligner | word boundaries within 20 ms of pocketsphinx % | within 50 ms % | mean abs diff ms |")
     print("|---|---|---|---|")
     for r, errs in errors.items():
         e = np.concatenate(errs)
         name = ("CTC twin (Viterbi)" if r == "ctc" else f"otalign OT, readout {r}"
-                + (f", {args.passes} passes" if r == "refine" else ""))
+                + (f", {args.passes} passes" if r.startswith("refine") else ""))
         print(f"| {name} | {(e <= 0.02).mean() * 100:.0f} | {(e <= 0.05).mean() * 100:.0f} | {e.mean() * 1000:.0f} |")
     print(f"\n{sum(len(e) for e in errors['ctc'])} word boundaries in {len(errors['ctc'])} utterances")
 

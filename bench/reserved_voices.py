@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from results import report
 
-from otalign_cli.devset import evaluate
+from otalign_cli.devset import evaluate, with_boundary_model
 from otalign_cli.models import load_pair
 from otalign_cli.pipeline import DEFAULT_PASSES
 from otalign_cli.synth.evaluation_set import EVALUATION_VOICES, build_evaluation_set
@@ -42,12 +42,13 @@ def main() -> None:
     rows = []
     for voice in (*EVALUATION_VOICES, "all"):
         part = [e for e in examples if voice == "all" or e.id.startswith(voice + "-")]
-        results = {**evaluate(ottc, part, args.readouts.split(","), args.passes), **evaluate(ctc, part, [])}
+        results = {**evaluate(ottc, part, with_boundary_model(ottc, args.readouts.split(",")), args.passes),
+                   **evaluate(ctc, part, [])}
         minutes = sum(len(e.audio) for e in part) / 16000 / 60
         for r, v in results.items():
             p, w = v["phones"], v["words"]
             name = ("CTC twin (Viterbi)" if r == "ctc" else f"OT, readout {r}"
-                + (f", {args.passes} passes" if r == "refine" else ""))
+                + (f", {args.passes} passes" if r.startswith("refine") else ""))
             rows.append(f"| {voice} ({v['utterances']} utt., {minutes:.1f} min) | {name} | {p['mean_ms']:.1f} "
                         f"| {p['within_20ms']:.1f} | {p['within_50ms']:.1f} | {w['mean_ms']:.1f} | {w['within_20ms']:.1f} "
                         f"| {w['within_50ms']:.1f} | {p['delay_mean_ms']:+.1f} / {p['delay_median_ms']:+.1f} |")

@@ -99,13 +99,15 @@ _WORKER: dict = {}
 
 
 def _init_worker(model: Path | None, ctc_model: Path | None, with_ctc: bool, device: str, threads: int,
-                 passes: int) -> None:
+                 passes: int, boundaries: bool = True) -> None:
     import torch
 
     from otalign_cli.models import load_pair, model_summary
 
     torch.set_num_threads(threads)
     ottc, meta, ctc, cmeta = load_pair(model, ctc_model, with_ctc, device)
+    if not boundaries:
+        ottc.set_boundary_model(None)
     _WORKER.update(ottc=ottc, ctc=ctc, device=device, passes=passes,
                    models={"ottc": model_summary(meta), "ctc": model_summary(cmeta)})
 
@@ -203,12 +205,13 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
               model: Path | None = None, ctc_model: Path | None = None, with_ctc: bool = True,
               device: str = "cpu", backend: str = "local", address: str | None = None,
               group_size: int | None = None, previous_suspects: dict[str, list[dict]] | None = None,
-              *, passes: int) -> Iterator[Outcome]:
+              *, passes: int, boundaries: bool = True) -> Iterator[Outcome]:
     """Align ``items`` with ``jobs`` workers (processes, or Ray actors); yields each outcome as it completes.
 
     Files whose outputs all exist come first, as skipped, with the suspect stretches an earlier
     run recorded for them (``previous_suspects``, see ``read_suspects``). ``group_size`` files
     share batched encoder passes (default: 16 on a GPU, 1 on CPU, where batching buys nothing).
+    ``boundaries`` False leaves the OTTC model's boundary model out (``otalign batch --no-boundaries``).
     """
     todo, done = pending(items, out, formats, overwrite)
     for item in done:
@@ -218,14 +221,15 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
     if backend == "ray":
         from otalign_cli.batch_ray import run_on_ray
 
-        yield from run_on_ray(todo, out, formats, readout, jobs, address, model, ctc_model, with_ctc, device, passes)
+        yield from run_on_ray(todo, out, formats, readout, jobs, address, model, ctc_model, with_ctc, device, passes,
+                              boundaries)
         return
     if group_size is None:
         group_size = 16 if str(device).startswith("cuda") else 1
     threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
     # spawn, not fork: a forked child of a process that already ran torch can deadlock in OpenMP
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_init_worker, initargs=(model, ctc_model, with_ctc, device, threads, passes)) as pool:
+                             initializer=_init_worker, initargs=(model, ctc_model, with_ctc, device, threads, passes, boundaries)) as pool:
         if group_size <= 1:
             futures = [pool.submit(_align_one, item, out, formats, readout) for item in todo]
             for fut in as_completed(futures):

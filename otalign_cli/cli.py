@@ -119,6 +119,7 @@ def align(
     ctc: Annotated[bool, typer.Option("--ctc/--no-ctc", help="Also align with the CTC twin and report the label delay.")] = True,
     readout: Annotated[Readout, typer.Option("--readout", help="How OT times are read out (see README).")] = Readout.refine,
     passes: Annotated[int, typer.Option("--passes", help="Encoder passes, shifted by 10 ms, averaged by the refine readout (1: faster).")] = 2,
+    boundaries: Annotated[bool, typer.Option("--boundaries/--no-boundaries", help="Refine readout: let the model's boundary model move each boundary (if it has one).")] = True,
     device: Annotated[Device, typer.Option("--device", help="Where the models run.")] = Device.auto,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing output files.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the report table.")] = False,
@@ -144,6 +145,8 @@ def align(
         dev = resolve_device(device.value)
         ottc, meta, ctc_net, cmeta = load_pair(model, ctc_model, ctc, dev)
         _check_passes(passes, ottc)
+        if not boundaries:
+            ottc.set_boundary_model(None)
         res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value, device=dev, passes=passes)
         written = write_outputs(base, formats, res, {"ottc": model_summary(meta), "ctc": model_summary(cmeta)})
     except OtalignError as err:
@@ -164,6 +167,7 @@ def batch(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes, each loading the models once.")] = 1,
     readout: Annotated[Readout, typer.Option("--readout")] = Readout.refine,
     passes: Annotated[int, typer.Option("--passes", help="Encoder passes, shifted by 10 ms, averaged by the refine readout (1: faster).")] = 2,
+    boundaries: Annotated[bool, typer.Option("--boundaries/--no-boundaries", help="Refine readout: let the model's boundary model move each boundary (if it has one).")] = True,
     ctc: Annotated[bool, typer.Option("--ctc/--no-ctc", help="Also align with the CTC twin (ctc-* tiers, label delay).")] = True,
     model: Annotated[Optional[Path], typer.Option("--model")] = None,
     ctc_model: Annotated[Optional[Path], typer.Option("--ctc-model")] = None,
@@ -217,7 +221,8 @@ def batch(
         task = progress.add_task("aligning", total=len(items), hours=0.0, failed=0)
         suspects_log.write(SUSPECTS_HEADER)
         for o in run_batch(items, out, formats, readout.value, jobs, overwrite, model, ctc_model, ctc, dev,
-                           backend.value, address, previous_suspects=previous, passes=passes):
+                           backend.value, address, previous_suspects=previous, passes=passes,
+                           boundaries=boundaries):
             outcomes.append(o)
             suspects_log.write(suspect_rows(o))
             suspects_log.flush()
@@ -403,6 +408,7 @@ def plot(
     end: Annotated[Optional[float], typer.Option("--end", help="Last second shown (default: the end).")] = None,
     readout: Annotated[Readout, typer.Option("--readout")] = Readout.refine,
     passes: Annotated[int, typer.Option("--passes", help="Encoder passes, shifted by 10 ms, averaged by the refine readout (1: faster).")] = 2,
+    boundaries: Annotated[bool, typer.Option("--boundaries/--no-boundaries", help="Refine readout: let the model's boundary model move each boundary (if it has one).")] = True,
     model: Annotated[Optional[Path], typer.Option("--model")] = None,
     ctc_model: Annotated[Optional[Path], typer.Option("--ctc-model")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite")] = False,
@@ -424,6 +430,8 @@ def plot(
              f"{end - start:g} s", code=2)
     try:
         ottc, _, ctc_net, _ = load_pair(model, ctc_model, True, "cpu")
+        if not boundaries:
+            ottc.set_boundary_model(None)
         _check_passes(passes, ottc)
         res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value, passes=passes)
         tiers = textgrid_tiers(res)
@@ -494,6 +502,14 @@ def evaluate(
         raise typer.Exit(1)
 
 
+def _boundary_summary(meta: dict) -> str:
+    b = meta.get("boundary_model")
+    if b is None:
+        return "-"
+    tr = b.get("training", {})
+    return f"{tr.get('boundaries', '?')} boundaries, {tr.get('steps', '?')} steps"
+
+
 @app.command("models")
 def list_models() -> None:
     """List the bundled models with their metadata."""
@@ -501,18 +517,18 @@ def list_models() -> None:
     from otalign_cli.models import models_dir
 
     table = Table(title=f"models in {models_dir()}")
-    for col in ("file", "kind", "name", "tokens", "frame (ms)", "trained on (h)", "steps", "sha256"):
+    for col in ("file", "kind", "name", "tokens", "frame (ms)", "trained on (h)", "steps", "boundary model", "sha256"):
         table.add_column(col)
     for path in sorted(models_dir().glob("*.pt")):
         try:
             _, meta = load_checkpoint(path)
         except OtalignError as err:
-            table.add_row(path.name, "[red]unreadable[/]", err.message, "", "", "", "", "")
+            table.add_row(path.name, "[red]unreadable[/]", err.message, "", "", "", "", "", "")
             continue
         tr = meta.get("training", {})
         table.add_row(path.name, meta["model"]["kind"], meta["name"], str(len(meta["model"]["vocab"])),
                       f"{meta['frame_shift'] * 1000:.0f}", str(tr.get("hours", "?")), str(tr.get("steps", "?")),
-                      meta["weights_sha256"][:12])
+                      _boundary_summary(meta), meta["weights_sha256"][:12])
     out_console.print(table)
 
 

@@ -18,7 +18,7 @@ from otalign_cli.audio import SAMPLE_RATE
 from otalign_cli.features import log_mel
 from otalign_cli.metrics import boundary_errors, summarize
 from otalign_cli.model import AlignmentModel
-from otalign_cli.pipeline import boundary_corrected, forward, ot_readout
+from otalign_cli.pipeline import BOUNDARY_SUFFIX, boundary_corrected, forward, ot_readout
 
 
 def word_owner(words: list[tuple[float, float]], phones: list[tuple[float, float]]) -> list[int]:
@@ -43,11 +43,14 @@ def evaluate(model: AlignmentModel, examples: list, readouts: list[str], passes:
     """{readout or "ctc": {"phones": summary, "words": summary, "seconds": readout time}}.
 
     ``examples`` (``train.Example``) need gold phone ``intervals`` and gold ``words``; ``passes``
-    shifted encoder passes feed the refine readout (``pipeline.forward``), which is followed by
-    the model's boundary model where it carries one (as in ``otalign align``).
+    shifted encoder passes feed the refine readout (``pipeline.forward``). "refine+boundaries"
+    is the refine readout followed by the model's boundary model, as ``otalign align`` runs it
+    (``with_boundary_model`` adds it to a list of readouts).
     """
     kind = model.cfg.kind
     names = readouts if kind == "ottc" else ["ctc"]
+    if "refine" + BOUNDARY_SUFFIX in names and model.boundary_model is None:
+        raise ValueError("refine+boundaries asked for, but the model carries no boundary model")
     per = {r: {"phones": [], "words": [], "seconds": 0.0} for r in names}
     vocab = {t: i for i, t in enumerate(model.cfg.vocab)}
     device = next(model.parameters()).device  # outputs come back on the CPU for the readouts
@@ -63,9 +66,10 @@ def evaluate(model: AlignmentModel, examples: list, readouts: list[str], passes:
             continue
         for r in names:
             t0 = time.perf_counter()
+            base = r.removesuffix(BOUNDARY_SUFFIX)
             sp: Spans = (ctc_spans(out["log_probs"][0], targets)[0] if r == "ctc"
-                         else ot_readout(out, targets, owner, r, model.cfg.vocab, frame_shift=model.frame_shift))
-            if r == "refine" and model.boundary_model is not None:
+                         else ot_readout(out, targets, owner, base, model.cfg.vocab, frame_shift=model.frame_shift))
+            if base != r:
                 sp = boundary_corrected(model, feats, sp, targets, len(ex.audio) / SAMPLE_RATE)
             per[r]["seconds"] += time.perf_counter() - t0
             on = (sp.onset * model.frame_shift).tolist()
@@ -74,3 +78,11 @@ def evaluate(model: AlignmentModel, examples: list, readouts: list[str], passes:
             per[r]["words"].append(boundary_errors(gold_w, _word_spans(on, off, owner, len(gold_w))))
     return {r: {"phones": summarize(v["phones"]), "words": summarize(v["words"]), "seconds": v["seconds"],
                 "utterances": len(v["phones"])} for r, v in per.items() if v["phones"]}
+
+
+def with_boundary_model(model: AlignmentModel, readouts: list[str]) -> list[str]:
+    """``readouts`` with "refine+boundaries" before "refine" where the model carries a boundary model."""
+    if model.boundary_model is None or "refine" not in readouts:
+        return list(readouts)
+    k = readouts.index("refine")
+    return [*readouts[:k], "refine" + BOUNDARY_SUFFIX, *readouts[k:]]

@@ -62,8 +62,13 @@ def test_textgrid_opens_in_praat_and_praatio(aligned):
 
 def test_ctm_word_and_phone_lines(aligned):
     d, _ = aligned
-    words = [line.split() for line in (d / "dashwood.ctm").read_text().splitlines()]
-    phones = [line.split() for line in (d / "dashwood.phones.ctm").read_text().splitlines()]
+    heads, words, phones = [], [], []
+    for name, rows in (("dashwood.ctm", words), ("dashwood.phones.ctm", phones)):
+        first, *rest = (d / name).read_text().splitlines()
+        heads.append(first)
+        rows.extend(line.split() for line in rest)
+    assert all(h.startswith(";; otalign ") and "readout refine" in h and "model en-ottc" in h for h in heads)
+    assert not any(r[0].startswith(";;") for r in words + phones)
     assert [w[4] for w in words] == [w.written for w in normalize_transcript(EXAMPLE_TXT.read_text())]
     for rows in (words, phones):
         assert all(r[0] == "dashwood" and r[1] == "1" and len(r) == 6 and 0 <= float(r[5]) <= 1 for r in rows)
@@ -75,7 +80,7 @@ def test_ctm_word_and_phone_lines(aligned):
 def test_json_fields(aligned):
     d, _ = aligned
     data = json.loads((d / "dashwood.json").read_text())
-    assert data["readout"] == "refine" and data["model"]["kind"] == "ottc" and len(data["model"]["sha256"]) == 64
+    assert data["readout"] == "refine+boundaries" and data["model"]["kind"] == "ottc" and len(data["model"]["sha256"]) == 64
     assert data["words"][1]["word"] == "Mr" and [p["phone"] for p in data["words"][1]["phones"]] == ["M", "IH", "S", "T", "ER"]
     for w in data["words"]:
         assert w["start"] <= w["end"] and w["phones"][0]["start"] == w["start"] and w["phones"][-1]["end"] == w["end"]

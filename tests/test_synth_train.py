@@ -6,8 +6,10 @@ import shutil
 import pytest
 import soundfile as sf
 import torch
+from conftest import run_cli
 
 from otalign_cli.checkpoint import load_checkpoint
+from otalign_cli.models import DEFAULT_OTTC, models_dir
 from otalign_cli.formats.textgrid import read_textgrid
 from otalign_cli.synth import espeak, flite
 from otalign_cli.synth.corpus import build_corpus, espeak_pools, plan_jobs, split_of
@@ -121,3 +123,26 @@ def test_training_on_the_gpu_writes_a_checkpoint_that_loads_on_the_cpu(corpus, t
     assert next(model.parameters()).is_cuda
     loaded, meta = load_checkpoint(tmp_path / "gpu.pt", expect_kind="ottc")
     assert meta["training"]["steps"] == 10 and not next(loaded.parameters()).is_cuda
+
+
+def test_train_boundaries_writes_a_model_that_align_applies(corpus, example, tmp_path):
+    out, _ = corpus
+    ckpt = tmp_path / "with-boundaries.pt"
+    proc = run_cli("train-boundaries", out, "-o", ckpt, "--utterances", 20, "--dev-utterances", 5, "--steps", 30)
+    assert proc.returncode == 0, proc.stderr
+    model, meta = load_checkpoint(ckpt, expect_kind="ottc")
+    bundled, bundled_meta = load_checkpoint(models_dir() / DEFAULT_OTTC)
+    assert model.boundary_model is not None and meta["weights_sha256"] == bundled_meta["weights_sha256"]
+    tr = meta["boundary_model"]["training"]
+    assert tr["steps"] == 30 and tr["utterances"] > 0 and tr["boundaries"] > tr["utterances"]
+    wav, txt = example
+    times = {}
+    for flag, name in (("--boundaries", "refine+boundaries"), ("--no-boundaries", "refine")):
+        dest = tmp_path / f"{flag}.json"
+        proc = run_cli("align", wav, txt, "--model", ckpt, "--no-ctc", "-f", "json", "-o", dest, flag)
+        assert proc.returncode == 0, proc.stderr
+        data = json.loads(dest.read_text())
+        assert data["readout"] == name
+        times[flag] = [p["start"] for w in data["words"] for p in w["phones"]]
+    assert times["--boundaries"] != times["--no-boundaries"]
+    assert max(abs(a - b) for a, b in zip(*times.values())) <= 0.04 + 0.01 + 1e-6  # reach + MIN_PHONE

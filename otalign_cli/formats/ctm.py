@@ -1,4 +1,8 @@
-"""NIST CTM: one line per token, ``<file> <channel> <start> <duration> <token> [<confidence>]``."""
+"""NIST CTM: one line per token, ``<file> <channel> <start> <duration> <token> [<confidence>]``.
+
+A first line starting with ``;;`` (a comment in NIST's formats, skipped by sclite) names what
+produced the times: otalign's version, the readout and the model.
+"""
 
 from __future__ import annotations
 
@@ -14,5 +18,6 @@ def ctm_lines(file_id: str, segments: list[Segment], channel: str = "1") -> str:
                    + (f" {s.confidence:.3f}" if s.confidence is not None else "") + "\n" for s in segments)
 
 
-def write_ctm(path: Path, file_id: str, segments: list[Segment]) -> None:
-    write_text_atomic(path, ctm_lines(file_id, segments))
+def write_ctm(path: Path, file_id: str, segments: list[Segment], comment: str | None = None) -> None:
+    head = f";; {comment}\n" if comment else ""
+    write_text_atomic(path, head + ctm_lines(file_id, segments))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from otalign_cli import __version__
 from otalign_cli.formats import output_paths
 from otalign_cli.formats.ctm import write_ctm
 from otalign_cli.formats.json_out import write_json
@@ -30,8 +31,11 @@ def write_outputs(base: Path, formats: list[str], res: FileResult, models: dict[
         if fmt == "textgrid":
             write_textgrid(paths[0], textgrid_tiers(res), res.duration)
         elif fmt == "ctm":
-            write_ctm(paths[0], res.audio.stem, res.ot.words)
-            write_ctm(paths[1], res.audio.stem, res.ot.phones)
+            ottc = models.get("ottc", {})
+            comment = (f"otalign {__version__}, readout {res.readout}, model {ottc.get('name')} "
+                       f"(sha256 {str(ottc.get('sha256'))[:12]})")
+            write_ctm(paths[0], res.audio.stem, res.ot.words, comment)
+            write_ctm(paths[1], res.audio.stem, res.ot.phones, comment)
         elif fmt == "json":
             write_json(paths[0], res, models)
         written.extend(paths)
