@@ -21,6 +21,7 @@ from torch import nn
 
 HOP = 0.01  # s: the feature frame shift the windows are cut on
 MIN_PHONE = 0.01  # s: a corrected phone keeps at least this duration
+CHUNK = 2048  # boundaries per forward pass: bounded memory on hour-long files
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,8 @@ def order_boundaries(onset: torch.Tensor, offset: torch.Tensor, duration: float)
     """Spans made valid again after independent moves: inside the file, in order, each phone at
     least ``MIN_PHONE`` long where there is room (a forward then a backward sweep)."""
     m = onset.numel()
-    on, off = onset.clone().clamp(0, duration), offset.clone().clamp(0, duration)
+    on = onset.to(torch.float64).clamp(0, duration).numpy().copy()  # plain floats: the sweeps are
+    off = offset.to(torch.float64).clamp(0, duration).numpy().copy()  # scalar loops over phones
     for k in range(m):
         if k:
             on[k] = max(on[k], off[k - 1])
@@ -132,7 +134,7 @@ def order_boundaries(onset: torch.Tensor, offset: torch.Tensor, duration: float)
         off[k] = min(off[k], on[k + 1] if k + 1 < m else duration)
         on[k] = min(on[k], off[k] - MIN_PHONE)
         on[k] = max(on[k], off[k - 1] if k else 0.0)
-    return on, off
+    return torch.from_numpy(on), torch.from_numpy(off)
 
 
 @torch.no_grad()
@@ -147,9 +149,13 @@ def correct_boundaries(model: BoundaryModel, feats: torch.Tensor, onset: torch.T
         return onset, offset
     edge = model.cfg.edge_id
     pts = boundary_points(onset, offset, phones.clamp(max=edge), edge)
-    windows, frac = feature_windows(feats, pts.time, model.cfg.window)
     dev = next(model.parameters()).device
-    shift = model(windows.to(dev), frac.to(dev), pts.left.to(dev), pts.right.to(dev)).cpu().to(torch.float64)
+    shifts = []
+    for i in range(0, pts.time.numel(), CHUNK):  # an hour has ~50k boundaries: windows of all at once take GBs
+        windows, frac = feature_windows(feats, pts.time[i:i + CHUNK], model.cfg.window)
+        shifts.append(model(windows.to(dev), frac.to(dev), pts.left[i:i + CHUNK].to(dev),
+                            pts.right[i:i + CHUNK].to(dev)).cpu().to(torch.float64))
+    shift = torch.cat(shifts)
     unknown = phones >= edge  # unknown speech (<unk>): its edges come from the anchoring path and stay
     shift[unknown[pts.phone]] = 0.0
     k_on = pts.phone[pts.is_onset]
