@@ -29,7 +29,7 @@ from otalign_cli.evaluate import match_tokens
 from otalign_cli.formats.textgrid import read_textgrid
 from otalign_cli.metrics import boundary_errors, summarize
 from otalign_cli.models import load_pair
-from otalign_cli.pipeline import DEFAULT_READOUT, align_file
+from otalign_cli.pipeline import align_file
 from otalign_cli.text.normalize import normalize_transcript
 from results import report
 
@@ -97,7 +97,7 @@ def main() -> None:
     speed = {"otalign": 0.0, "pocketsphinx": 0.0, "audio": 0.0}
     used = 0
     first = args.corpus / items[0]["audio"]
-    align_file(first, first.with_suffix(".txt"), ottc, ctc)  # warm-up: one-time set-up is not per-file cost
+    readout = align_file(first, first.with_suffix(".txt"), ottc, ctc).readout  # warm-up, and the readout's name
     for m in items:
         wav = args.corpus / m["audio"]
         txt = wav.with_suffix(".txt")
@@ -131,14 +131,14 @@ def main() -> None:
              f"{len(items) - used} of {len(items)} utterances skipped (pocketsphinx: word not in its dictionary or no "
              "alignment found).\n",
              f"Speed on the {used} utterances ({speed['audio'] / 60:.1f} min of audio), end to end per file: "
-             f"otalign (OT readout `{DEFAULT_READOUT}` + CTC twin) {speed['audio'] / speed['otalign']:.0f}× real time, "
+             f"otalign (OT readout `{readout}` + CTC twin) {speed['audio'] / speed['otalign']:.0f}× real time, "
              f"pocketsphinx {speed['audio'] / speed['pocketsphinx']:.0f}× real time "
              f"(ratio {speed['pocketsphinx'] / speed['otalign']:.1f}).\n",
              f"Accuracy against the gold times of split `{args.split}` (each aligner with its own dictionary; tokens "
              "matched by label, only matched tokens timed):\n",
              "| aligner | tier | matched % | mean ms | ≤ 20 ms % | ≤ 50 ms % | onset delay mean / median ms |",
              "|---|---|---|---|---|---|---|"]
-    names = {"ot": f"otalign OT ({DEFAULT_READOUT})", "ctc": "otalign CTC twin", "ps": "pocketsphinx"}
+    names = {"ot": f"otalign OT ({readout})", "ctc": "otalign CTC twin", "ps": "pocketsphinx"}
     for a in ("ot", "ctc", "ps"):
         for tier in ("words", "phones"):
             errs, matched, total = acc[a][tier]

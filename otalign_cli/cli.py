@@ -72,9 +72,10 @@ def _fmt_ms(v: float | None) -> str:
 def report_table(res, min_confidence: float | None = None) -> Table:
     s = res.stats
     passes = f", {res.stats['passes']} passes" if res.stats.get("passes", 1) > 1 else ""
-    t = Table(title=f"{res.audio.name}  ({res.duration:.2f} s, readout: {res.readout}{passes})", show_header=True)
+    t = Table(title=f"{res.audio.name}  ({res.duration:.2f} s)", show_header=True)
     t.add_column("measure")
     t.add_column("value", justify="right")
+    t.add_row("readout", f"{res.readout}{passes}")
     t.add_row("words aligned", str(len(res.ot.words)))
     t.add_row("phones aligned", str(len(res.ot.phones)))
     if s.get("oov"):

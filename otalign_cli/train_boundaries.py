@@ -15,7 +15,12 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from otalign_cli.alignment.boundaries import BoundaryConfig, BoundaryModel, boundary_points, feature_windows
+from otalign_cli.alignment.boundaries import (
+    BoundaryConfig,
+    BoundaryModel,
+    boundary_points,
+    feature_windows,
+)
 from otalign_cli.devset import word_owner
 from otalign_cli.features import log_mel
 from otalign_cli.model import AlignmentModel

@@ -37,7 +37,7 @@ wait
 
 # Stage 4 (2026-11-24): the boundary model of the stage-3 OTTC model. The stage-3 model aligns
 # 6000 training utterances (2000 sampled from each corpus's train split) with the refine readout;
-# a small CNN learns, from the 10 ms features around each of the 240k boundaries, how far the gold
+# a small CNN learns, from the 10 ms features around each of the 214,831 boundaries, how far the gold
 # boundary lies. It goes into the OTTC checkpoint; the encoder weights are stage 3's, unchanged.
 otalign train-boundaries "$DATA/synth" "$DATA/synth2" "$DATA/synth3" --model "$DATA/stage3-ottc.pt" \
     -o models/en-ottc.pt --utterances 6000 --steps 6000 --seed 0

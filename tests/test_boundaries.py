@@ -7,8 +7,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from otalign_cli.alignment.boundaries import (HOP, MIN_PHONE, BoundaryConfig, BoundaryModel, boundary_points,
-                                              correct_boundaries, feature_windows, order_boundaries)
+from otalign_cli.alignment.boundaries import (
+    HOP,
+    MIN_PHONE,
+    BoundaryConfig,
+    BoundaryModel,
+    boundary_points,
+    correct_boundaries,
+    feature_windows,
+    order_boundaries,
+)
 from otalign_cli.checkpoint import load_checkpoint, save_checkpoint
 from otalign_cli.errors import OtalignError
 from otalign_cli.model import AlignmentModel, ModelConfig

@@ -40,7 +40,7 @@ class BoundaryConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "BoundaryConfig":
+    def from_dict(cls, d: dict) -> BoundaryConfig:
         return cls(**{**d, "vocab": tuple(d["vocab"])})
 
     @property
