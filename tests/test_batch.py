@@ -55,6 +55,7 @@ def test_messy_corpus_aligns_the_good_and_reports_the_bad(tmp_path):
     for name in ("spk1/a", "spk1/session 1/b"):
         data = json.loads((out / f"{name}.json").read_text())
         assert len(data["words"]) == 22 and (out / f"{name}.TextGrid").is_file()
+        assert data["readout"] == "refine+boundaries"
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["files"], summary["aligned"], summary["failed"]) == (8, 2, 6)
     assert summary["speakers"]["spk1"]["aligned"] == 2 and summary["speakers"]["spk2"]["failed"] == 6
@@ -210,3 +211,12 @@ def test_suspects_of_a_killed_run_are_read_back(tmp_path):
     assert read_suspects(tsv) == {"spk/a.wav": [{"start": 1.0, "end": 2.5, "words": "to consider"},
                                                 {"start": 7.0, "end": 8.0, "words": "the end"}]}
     assert read_suspects(tmp_path / "none.tsv") == {}
+
+
+def test_no_boundaries_reaches_the_workers(tmp_path):
+    corpus, out = tmp_path / "corpus", tmp_path / "out"
+    make_good_corpus(corpus, n=2)
+    proc = run_cli("batch", corpus, out, "-f", "json", "--jobs", "1", "--no-ctc", "--no-boundaries")
+    assert proc.returncode == 0, proc.stderr
+    for name in ("spk0/u0", "spk1/u1"):
+        assert json.loads((out / f"{name}.json").read_text())["readout"] == "refine"
