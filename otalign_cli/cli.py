@@ -357,6 +357,7 @@ def train_boundaries(
     utterances: Annotated[int, typer.Option("--utterances", help="Training utterances, sampled from the corpora's train split.")] = 6000,
     dev_utterances: Annotated[int, typer.Option("--dev-utterances", help="Dev-split utterances per corpus for the before/after figures.")] = 100,
     steps: Annotated[int, typer.Option("--steps")] = 4000,
+    augment: Annotated[str, typer.Option("--augment", help="none, noise (gain + noise) or full (+ reverb, band-limit, mu-law): degrade the training audio before aligning it.")] = "none",
     seed: Annotated[int, typer.Option("--seed")] = 0,
     threads: Annotated[int, typer.Option("--threads")] = 2,
 ) -> None:
@@ -373,6 +374,8 @@ def train_boundaries(
     torch.set_num_threads(threads)
     if utterances < 1 or steps < 1:
         fail("--utterances and --steps must be at least 1", code=2)
+    if augment not in ("none", "noise", "full"):
+        fail(f"--augment must be none, noise or full, not {augment!r}", code=2)
     try:
         ottc, meta = load_checkpoint(model or models_dir() / DEFAULT_OTTC, expect_kind="ottc")
         per = -(-utterances // len(corpus))
@@ -387,7 +390,8 @@ def train_boundaries(
         aligning = progress.add_task("aligning with the refine readout", total=len(train) + len(dev), loss="")
         fitting = progress.add_task("training the boundary model", total=steps, loss="")
         bm, summary = train_boundary_model(
-            ottc, train, dev, steps=steps, seed=seed, on_item=lambda: progress.advance(aligning),
+            ottc, train, dev, steps=steps, seed=seed, augmentation=None if augment == "none" else augment,
+            on_item=lambda: progress.advance(aligning),
             on_step=lambda s, loss: progress.update(fitting, completed=s, loss=f"loss {loss:.2f}"))
     summary["corpora"] = [str(c) for c in corpus]
     ottc.set_boundary_model(bm)

@@ -8,6 +8,7 @@ learns that residual. The result is the OTTC checkpoint again, with the boundary
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from otalign_cli.alignment.boundaries import (
     boundary_points,
     feature_windows,
 )
+from otalign_cli.augment import augment
 from otalign_cli.devset import word_owner
 from otalign_cli.features import log_mel
 from otalign_cli.model import AlignmentModel
@@ -42,8 +44,15 @@ class Residuals:
 
 
 def collect(model: AlignmentModel, examples: list[Example], passes: int = DEFAULT_PASSES,
-            on_item: Callable[[], None] | None = None) -> list[Residuals]:
-    """The refine readout of every example that has gold phone and word times."""
+            on_item: Callable[[], None] | None = None, augmentation: str | None = None,
+            seed: int = 0) -> list[Residuals]:
+    """The refine readout of every example that has gold phone and word times.
+
+    With ``augmentation`` ("noise" or "full", as ``otalign train --augment``), each utterance is
+    first degraded at random (times stay exact), so the boundary model also learns the residuals
+    the aligner makes on noisy, reverberant or band-limited audio.
+    """
+    rng = random.Random(seed)
     vocab = {t: i for i, t in enumerate(model.cfg.vocab)}
     device = str(next(model.parameters()).device)
     items = []
@@ -53,7 +62,8 @@ def collect(model: AlignmentModel, examples: list[Example], passes: int = DEFAUL
         if not ex.intervals or not ex.words or any(p not in vocab for p in ex.phones):
             continue
         owner = word_owner(ex.words, ex.intervals)
-        feats = log_mel(torch.from_numpy(ex.audio))
+        audio = augment(ex.audio, rng, augmentation) if augmentation else torch.from_numpy(ex.audio)
+        feats = log_mel(audio)
         out = forward(model, feats, device, passes)
         targets = torch.tensor([vocab[p] for p in ex.phones])
         if -1 in owner or out["log_probs"].shape[1] < len(targets):
@@ -128,12 +138,12 @@ def fit(cfg: BoundaryConfig, train: PointSet, steps: int = 4000, lr: float = 2e-
 
 def train_boundary_model(model: AlignmentModel, train_examples: list[Example], dev_examples: list[Example],
                          steps: int = 4000, seed: int = 0, passes: int = DEFAULT_PASSES,
-                         on_item: Callable[[], None] | None = None,
+                         augmentation: str | None = None, on_item: Callable[[], None] | None = None,
                          on_step: Callable[[int, float], None] | None = None) -> tuple[BoundaryModel, dict]:
     """A boundary model for ``model`` and its training summary (data, time, dev boundaries before/after)."""
     t0 = time.time()
     cfg = BoundaryConfig(vocab=tuple(model.cfg.vocab))
-    train_items = collect(model, train_examples, passes, on_item)
+    train_items = collect(model, train_examples, passes, on_item, augmentation, seed)
     if not train_items:
         raise ValueError("no training utterance has gold phone and word times (same-stem TextGrids)")
     dev_items = collect(model, dev_examples, passes, on_item)
@@ -141,7 +151,7 @@ def train_boundary_model(model: AlignmentModel, train_examples: list[Example], d
     bm = fit(cfg, train_pts, steps, seed=seed, on_step=on_step)
     summary = {"utterances": len(train_items), "boundaries": len(train_pts),
                "hours": sum(it.feats.shape[0] for it in train_items) * 0.01 / 3600, "steps": steps, "seed": seed,
-               "readout": "refine", "passes": passes, "wall_seconds": round(time.time() - t0, 1),
+               "readout": "refine", "passes": passes, "augment": augmentation or "none", "wall_seconds": round(time.time() - t0, 1),
                "parameters": sum(p.numel() for p in bm.parameters())}
     if dev_items:
         dev_pts = point_set(dev_items, cfg)

@@ -128,13 +128,15 @@ def test_training_on_the_gpu_writes_a_checkpoint_that_loads_on_the_cpu(corpus, t
 def test_train_boundaries_writes_a_model_that_align_applies(corpus, example, tmp_path):
     out, _ = corpus
     ckpt = tmp_path / "with-boundaries.pt"
-    proc = run_cli("train-boundaries", out, "-o", ckpt, "--utterances", 20, "--dev-utterances", 5, "--steps", 30)
+    proc = run_cli("train-boundaries", out, "-o", ckpt, "--utterances", 20, "--dev-utterances", 5, "--steps", 30,
+                   "--augment", "full")
     assert proc.returncode == 0, proc.stderr
     model, meta = load_checkpoint(ckpt, expect_kind="ottc")
     bundled, bundled_meta = load_checkpoint(models_dir() / DEFAULT_OTTC)
     assert model.boundary_model is not None and meta["weights_sha256"] == bundled_meta["weights_sha256"]
     tr = meta["boundary_model"]["training"]
     assert tr["steps"] == 30 and tr["utterances"] > 0 and tr["boundaries"] > tr["utterances"]
+    assert tr["augment"] == "full"
     wav, txt = example
     times = {}
     for flag, name in (("--boundaries", "refine+boundaries"), ("--no-boundaries", "refine")):
