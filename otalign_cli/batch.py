@@ -105,9 +105,7 @@ def _init_worker(model: Path | None, ctc_model: Path | None, with_ctc: bool, dev
     from otalign_cli.models import load_pair, model_summary
 
     torch.set_num_threads(threads)
-    ottc, meta, ctc, cmeta = load_pair(model, ctc_model, with_ctc, device)
-    if not boundaries:
-        ottc.set_boundary_model(None)
+    ottc, meta, ctc, cmeta = load_pair(model, ctc_model, with_ctc, device, boundaries)
     _WORKER.update(ottc=ottc, ctc=ctc, device=device, passes=passes,
                    models={"ottc": model_summary(meta), "ctc": model_summary(cmeta)})
 

@@ -144,10 +144,8 @@ def align(
         fail(f"{existing[0]}: output exists (use --overwrite to replace it)")
     try:
         dev = resolve_device(device.value)
-        ottc, meta, ctc_net, cmeta = load_pair(model, ctc_model, ctc, dev)
+        ottc, meta, ctc_net, cmeta = load_pair(model, ctc_model, ctc, dev, boundaries)
         _check_passes(passes, ottc)
-        if not boundaries:
-            ottc.set_boundary_model(None)
         res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value, device=dev, passes=passes)
         written = write_outputs(base, formats, res, {"ottc": model_summary(meta), "ctc": model_summary(cmeta)})
     except OtalignError as err:
@@ -434,9 +432,7 @@ def plot(
         fail(f"plot shows at most {MAX_PLOT_SECONDS:g} s at a time; --start {start:g} --end {end:g} spans "
              f"{end - start:g} s", code=2)
     try:
-        ottc, _, ctc_net, _ = load_pair(model, ctc_model, True, "cpu")
-        if not boundaries:
-            ottc.set_boundary_model(None)
+        ottc, _, ctc_net, _ = load_pair(model, ctc_model, True, "cpu", boundaries)
         _check_passes(passes, ottc)
         res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value, passes=passes)
         tiers = textgrid_tiers(res)

@@ -33,8 +33,12 @@ def resolve_device(device: str) -> str:
 
 
 def load_pair(model: Path | None, ctc_model: Path | None, with_ctc: bool,
-              device: str) -> tuple[AlignmentModel, dict, AlignmentModel | None, dict]:
+              device: str, boundaries: bool = True) -> tuple[AlignmentModel, dict, AlignmentModel | None, dict]:
+    """The OTTC model and (``with_ctc``) its CTC twin; ``boundaries`` False drops the OTTC model's
+    boundary model (``--no-boundaries``)."""
     ottc, meta = load_checkpoint(model or models_dir() / DEFAULT_OTTC, expect_kind="ottc", device=device)
+    if not boundaries:
+        ottc.set_boundary_model(None)
     ctc, cmeta = (None, {})
     if with_ctc:
         ctc, cmeta = load_checkpoint(ctc_model or models_dir() / DEFAULT_CTC, expect_kind="ctc", device=device)
