@@ -196,17 +196,20 @@ def compute_loss(model: AlignmentModel, batch: list[Example], cfg: TrainConfig, 
         parts["ctc_aux"] = float(aux.detach())
         ot = ot + cfg.ctc_weight * aux
     w = supervised_weight(step, cfg)
-    if all(e.intervals is not None for e in batch) and w > 0:
+    # Corpora mix in one batch (real speech has transcripts only, synthetic speech gold times):
+    # the supervised term covers the items that have gold times, over their own frames.
+    gold = [b for b, e in enumerate(batch) if e.intervals is not None]
+    if gold and w > 0:
         sil = model.cfg.vocab.index(SILENCE)
         ce_terms, a_terms = [], []
-        for b, e in enumerate(batch):
-            n = int(n_len[b])
+        for b in gold:
+            e, n = batch[b], int(n_len[b])
             label, oracle = (t.to(dev) for t in oracle_targets(e.intervals, n, model.frame_shift))
             tok = torch.where(label >= 0, y[b, label.clamp(min=0)], torch.full_like(label, sil))
             ce_terms.append(F.nll_loss(lp[b, :n], tok, reduction="sum"))
             alpha = out["alpha"][b, :n]
             a_terms.append(((alpha / alpha.sum() - oracle.float()) * n).pow(2).sum())
-        frames = n_len.sum()
+        frames = n_len[gold].sum()
         ce, amse = torch.stack(ce_terms).sum() / frames, torch.stack(a_terms).sum() / frames
         parts.update(ce=float(ce.detach()), alpha_mse=float(amse.detach()))
         return ot + w * (ce + amse), parts

@@ -1,0 +1,33 @@
+"""Common Voice clips -> otalign corpus: read English sentences by many speakers and accents.
+
+Source: https://github.com/rigved/rit-engl-682-spring-2021-project, ``data/`` (100 clips of
+Common Voice English 6.1, CC0) and ``validated.csv`` (Common Voice's columns, comma separated:
+``client_id,path,sentence,...``). Only the clips and their sentences are used (the repository's
+code is AGPL and none of it is taken). ``client_id`` is the speaker.
+
+    python recipes/real_speech/common_voice.py CHECKOUT data/real/common-voice
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from common import Utterance, checkout_arg, write_corpus
+
+
+def utterances(root: Path) -> list[Utterance]:
+    out = []
+    for table in sorted(root.rglob("validated.csv")):
+        with table.open(encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                matches = sorted(root.rglob(Path(row["path"]).stem + ".*"))
+                audio = next((p for p in matches if p.suffix.lower() in (".wav", ".mp3", ".flac")), None)
+                if audio is not None:
+                    out.append(Utterance(f"cv-{audio.stem}", audio, row["sentence"], f"cv-{row['client_id'][:12]}"))
+    return out
+
+
+if __name__ == "__main__":
+    checkout, dest = checkout_arg(__doc__.splitlines()[0])
+    write_corpus(utterances(checkout), dest, "Common Voice English 6.1 (100 clips)", "CC0-1.0")

@@ -1,0 +1,38 @@
+"""speechocean762 -> otalign corpus: 5,000 read English utterances by 250 Mandarin-L1 speakers.
+
+Source: https://github.com/jimbozhang/speechocean762 ("free for both commercial and
+non-commercial purposes"; Apache-2.0 on the authors' model card). Kaldi-style ``train/text`` and
+``test/text`` (``UTT WORDS...``), ``*/utt2spk``, audio in ``WAVE/SPEAKERxxxx/UTT.WAV`` (16 kHz).
+Both of its splits are training data here: its test split is for pronunciation scoring, not ours.
+
+    python recipes/real_speech/speechocean762.py CHECKOUT data/real/speechocean762
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from common import Utterance, checkout_arg, write_corpus
+
+
+def kaldi_table(path: Path) -> dict[str, str]:
+    table = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, _, value = line.strip().partition(" ") if "\t" not in line else line.strip().partition("\t")
+        if key:
+            table[key] = value.strip()
+    return table
+
+
+def utterances(root: Path) -> list[Utterance]:
+    out = []
+    for part in ("train", "test"):
+        text, spk, wav = (kaldi_table(root / part / f) for f in ("text", "utt2spk", "wav.scp"))
+        for utt in sorted(text):
+            out.append(Utterance(f"so762-{utt}", root / wav[utt], text[utt], f"so762-{spk[utt]}"))
+    return out
+
+
+if __name__ == "__main__":
+    checkout, dest = checkout_arg(__doc__.splitlines()[0])
+    write_corpus(utterances(checkout), dest, "speechocean762", "free for commercial and non-commercial use (Apache-2.0)")
