@@ -99,14 +99,14 @@ _WORKER: dict = {}
 
 
 def _init_worker(model: Path | None, ctc_model: Path | None, with_ctc: bool, device: str, threads: int,
-                 passes: int, boundaries: bool = True) -> None:
+                 passes: int, boundaries: bool = True, variants: bool = True) -> None:
     import torch
 
     from otalign_cli.models import load_pair, model_summary
 
     torch.set_num_threads(threads)
     ottc, meta, ctc, cmeta = load_pair(model, ctc_model, with_ctc, device, boundaries)
-    _WORKER.update(ottc=ottc, ctc=ctc, device=device, passes=passes,
+    _WORKER.update(ottc=ottc, ctc=ctc, device=device, passes=passes, variants=variants,
                    models={"ottc": model_summary(meta), "ctc": model_summary(cmeta)})
 
 
@@ -142,7 +142,7 @@ def _align_one(item: Item, out: Path, formats: list[str], readout: str) -> Outco
         return _no_transcript(item)
     try:
         res = align_file(item.audio, item.transcript, _WORKER["ottc"], _WORKER["ctc"], readout=readout,
-                         passes=_WORKER["passes"],
+                         passes=_WORKER["passes"], variants=_WORKER["variants"],
                          device=_WORKER["device"])
     except OtalignError as err:
         return Outcome(item, "failed", str(err))
@@ -168,7 +168,8 @@ def _align_group(items: list[Item], out: Path, formats: list[str], readout: str)
     ready = [item for item in items if item.transcript is not None]
     try:
         results = align_files([(item.audio, item.transcript) for item in ready], _WORKER["ottc"],
-                              _WORKER["ctc"], readout=readout, device=_WORKER["device"], passes=_WORKER["passes"])
+                              _WORKER["ctc"], readout=readout, device=_WORKER["device"], passes=_WORKER["passes"],
+                              variants=_WORKER["variants"])
     except Exception:  # something no single file explains: fall back to one by one
         return [_align_one(item, out, formats, readout) for item in items]
     by_item = {id(item): res for item, res in zip(ready, results)}
@@ -203,13 +204,14 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
               model: Path | None = None, ctc_model: Path | None = None, with_ctc: bool = True,
               device: str = "cpu", backend: str = "local", address: str | None = None,
               group_size: int | None = None, previous_suspects: dict[str, list[dict]] | None = None,
-              *, passes: int, boundaries: bool = True) -> Iterator[Outcome]:
+              *, passes: int, boundaries: bool = True, variants: bool = True) -> Iterator[Outcome]:
     """Align ``items`` with ``jobs`` workers (processes, or Ray actors); yields each outcome as it completes.
 
     Files whose outputs all exist come first, as skipped, with the suspect stretches an earlier
     run recorded for them (``previous_suspects``, see ``read_suspects``). ``group_size`` files
     share batched encoder passes (default: 16 on a GPU, 1 on CPU, where batching buys nothing).
-    ``boundaries`` False leaves the OTTC model's boundary model out (``otalign batch --no-boundaries``).
+    ``boundaries`` False leaves the OTTC model's boundary model out (``otalign batch --no-boundaries``);
+    ``variants`` False keeps every word's first dictionary pronunciation (``--no-variants``).
     """
     todo, done = pending(items, out, formats, overwrite)
     for item in done:
@@ -220,14 +222,15 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
         from otalign_cli.batch_ray import run_on_ray
 
         yield from run_on_ray(todo, out, formats, readout, jobs, address, model, ctc_model, with_ctc, device, passes,
-                              boundaries)
+                              boundaries, variants)
         return
     if group_size is None:
         group_size = 16 if str(device).startswith("cuda") else 1
     threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
     # spawn, not fork: a forked child of a process that already ran torch can deadlock in OpenMP
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_init_worker, initargs=(model, ctc_model, with_ctc, device, threads, passes, boundaries)) as pool:
+                             initializer=_init_worker, initargs=(model, ctc_model, with_ctc, device, threads, passes, boundaries,
+                                                                 variants)) as pool:
         if group_size <= 1:
             futures = [pool.submit(_align_one, item, out, formats, readout) for item in todo]
             for fut in as_completed(futures):

@@ -19,8 +19,8 @@ class _Aligner:
     """One worker: the models of ``_init_worker`` living in an actor's process."""
 
     def __init__(self, model: Path | None, ctc_model: Path | None, with_ctc: bool, device: str, threads: int,
-                 passes: int, boundaries: bool) -> None:
-        _init_worker(model, ctc_model, with_ctc, device, threads, passes, boundaries)
+                 passes: int, boundaries: bool, variants: bool) -> None:
+        _init_worker(model, ctc_model, with_ctc, device, threads, passes, boundaries, variants)
 
     def align(self, item: Item, out: Path, formats: list[str], readout: str) -> Outcome:
         return _align_one(item, out, formats, readout)
@@ -28,7 +28,7 @@ class _Aligner:
 
 def run_on_ray(todo: list[Item], out: Path, formats: list[str], readout: str, actors: int, address: str | None,
                model: Path | None, ctc_model: Path | None, with_ctc: bool, device: str,
-               passes: int, boundaries: bool = True) -> Iterator[Outcome]:
+               passes: int, boundaries: bool = True, variants: bool = True) -> Iterator[Outcome]:
     """Yield outcomes as actors finish them. ``address`` None starts a local Ray with ``actors`` CPUs."""
     try:
         import ray
@@ -42,7 +42,7 @@ def run_on_ray(todo: list[Item], out: Path, formats: list[str], readout: str, ac
     try:
         on_gpu = str(device).startswith("cuda")
         remote = ray.remote(num_cpus=1, num_gpus=1 if on_gpu else 0)(_Aligner)
-        pool = ActorPool([remote.remote(model, ctc_model, with_ctc, device, 1, passes, boundaries) for _ in range(actors)])
+        pool = ActorPool([remote.remote(model, ctc_model, with_ctc, device, 1, passes, boundaries, variants) for _ in range(actors)])
         yield from pool.map_unordered(lambda actor, item: actor.align.remote(item, out, formats, readout), todo)
     finally:
         if started_here:

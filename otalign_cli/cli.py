@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+import time
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -80,6 +82,8 @@ def report_table(res, min_confidence: float | None = None) -> Table:
     t.add_row("phones aligned", str(len(res.ot.phones)))
     if s.get("oov"):
         t.add_row("words pronounced by G2P", ", ".join(s["oov"]))
+    if s.get("pronunciations"):
+        t.add_row("pronunciations chosen by the audio", "\n".join(f"{c['word']}: {c['phones']}" for c in s["pronunciations"]))
     if res.ctc is not None:
         d = s.get("label_delay", {})
         t.add_row("label delay CTC - OT, mean (ms)", _fmt_ms(d.get("mean_ms")))
@@ -121,6 +125,7 @@ def align(
     readout: Annotated[Readout, typer.Option("--readout", help="How OT times are read out (see README).")] = Readout.refine,
     passes: Annotated[int, typer.Option("--passes", help="Encoder passes, shifted by 10 ms, averaged by the refine readout (1: faster).")] = 2,
     boundaries: Annotated[bool, typer.Option("--boundaries/--no-boundaries", help="Refine readout: let the model's boundary model move each boundary (if it has one).")] = True,
+    variants: Annotated[bool, typer.Option("--variants/--no-variants", help="Let the audio choose among a word's dictionary pronunciations and weak forms (the choices are reported).")] = True,
     device: Annotated[Device, typer.Option("--device", help="Where the models run.")] = Device.auto,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing output files.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the report table.")] = False,
@@ -146,7 +151,8 @@ def align(
         dev = resolve_device(device.value)
         ottc, meta, ctc_net, cmeta = load_pair(model, ctc_model, ctc, dev, boundaries)
         _check_passes(passes, ottc)
-        res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value, device=dev, passes=passes)
+        res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value, device=dev, passes=passes,
+                         variants=variants)
         written = write_outputs(base, formats, res, {"ottc": model_summary(meta), "ctc": model_summary(cmeta)})
     except OtalignError as err:
         fail(str(err))
@@ -167,6 +173,7 @@ def batch(
     readout: Annotated[Readout, typer.Option("--readout")] = Readout.refine,
     passes: Annotated[int, typer.Option("--passes", help="Encoder passes, shifted by 10 ms, averaged by the refine readout (1: faster).")] = 2,
     boundaries: Annotated[bool, typer.Option("--boundaries/--no-boundaries", help="Refine readout: let the model's boundary model move each boundary (if it has one).")] = True,
+    variants: Annotated[bool, typer.Option("--variants/--no-variants", help="Let the audio choose among a word's dictionary pronunciations and weak forms (the choices are reported).")] = True,
     ctc: Annotated[bool, typer.Option("--ctc/--no-ctc", help="Also align with the CTC twin (ctc-* tiers, label delay).")] = True,
     model: Annotated[Optional[Path], typer.Option("--model")] = None,
     ctc_model: Annotated[Optional[Path], typer.Option("--ctc-model")] = None,
@@ -221,7 +228,7 @@ def batch(
         suspects_log.write(SUSPECTS_HEADER)
         for o in run_batch(items, out, formats, readout.value, jobs, overwrite, model, ctc_model, ctc, dev,
                            backend.value, address, previous_suspects=previous, passes=passes,
-                           boundaries=boundaries):
+                           boundaries=boundaries, variants=variants):
             outcomes.append(o)
             suspects_log.write(suspect_rows(o))
             suspects_log.flush()
@@ -302,6 +309,7 @@ def train(
     device: Annotated[Device, typer.Option("--device", help="Where the model trains (auto picks CUDA when there is a GPU).")] = Device.auto,
     ctc_weight: Annotated[float, typer.Option("--ctc-weight", help="OTTC only: weight of an auxiliary CTC loss on its own head (0: none).")] = 0.0,
     alpha: Annotated[str, typer.Option("--alpha", help="softplus or exp: how the alpha head's output becomes a weight (new OTTC models only).")] = "softplus",
+    log: Annotated[Optional[Path], typer.Option("--log", help="Append one JSON line per step (step, lr, loss and its parts, seconds) to this file.")] = None,
 ) -> None:
     """Train an OTTC model or its CTC twin; resumes from OUT.state if present."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -339,11 +347,26 @@ def train(
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), TextColumn("{task.fields[loss]}"), console=err_console) as progress:
         task = progress.add_task(f"training {kind}", total=min(steps, stop_after or steps), loss="")
+        log_file = None
         try:
-            run_training(examples, out, cfg, name or out.stem, init=init,
-                         on_step=lambda s, p: progress.update(task, completed=s, loss=f"loss {p['loss']:.3f}"))
+            log_file = log.open("a", encoding="utf-8") if log else None
+        except OSError as err:
+            fail(f"{log}: cannot write the training log ({err.strerror})")
+        t0 = time.time()
+
+        def on_step(s: int, parts: dict) -> None:
+            progress.update(task, completed=s, loss=f"loss {parts['loss']:.3f}")
+            if log_file:
+                log_file.write(json.dumps({"step": s, "seconds": round(time.time() - t0, 2), **parts}) + "\n")
+                log_file.flush()
+
+        try:
+            run_training(examples, out, cfg, name or out.stem, init=init, on_step=on_step)
         except OtalignError as err:
             fail(str(err))
+        finally:
+            if log_file:
+                log_file.close()
     out_console.print(f"wrote {out}", highlight=False)
 
 

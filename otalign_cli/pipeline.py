@@ -16,6 +16,7 @@ from otalign_cli.alignment.readout import (Spans, dropped_frames, ot_spans, ot_t
                                            snap_to_pauses, spans_of_path, viterbi_path, viterbi_spans)
 from otalign_cli.alignment.segments import plan_segments, split_at_unknown
 from otalign_cli.alignment.suspect import merge_stretches, suspect_stretches, unexplained_speech
+from otalign_cli.alignment.variants import choose as choose_variant
 from otalign_cli.audio import SAMPLE_RATE, load_audio
 from otalign_cli.errors import OtalignError
 from otalign_cli.features import log_mel
@@ -386,19 +387,21 @@ def ctc_applies(pron: Pronunciation) -> bool:
 
 
 def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, ctc_model: AlignmentModel | None,
-               readout: str = DEFAULT_READOUT, device: str = "cpu", passes: int = DEFAULT_PASSES) -> FileResult:
+               readout: str = DEFAULT_READOUT, device: str = "cpu", passes: int = DEFAULT_PASSES,
+               variants: bool = True) -> FileResult:
     """Align one file; raises ``OtalignError`` naming the file for any bad input.
 
-    ``passes`` shifted encoder passes feed the refine readout (see ``forward``)."""
+    ``passes`` shifted encoder passes feed the refine readout (see ``forward``); ``variants``
+    lets the audio choose among a word's pronunciations (see ``finish``)."""
     p = prepare(audio_path, transcript_path)
     out = forward(model, p.feats, device, _passes_for(readout, passes))
     cout = forward(ctc_model, p.feats, device) if ctc_model is not None and ctc_applies(p.pron) else None
-    return finish(p, out, cout, model, ctc_model, readout, device)
+    return finish(p, out, cout, model, ctc_model, readout, device, variants)
 
 
 def align_files(pairs: list[tuple[Path, Path]], model: AlignmentModel, ctc_model: AlignmentModel | None,
                 readout: str = DEFAULT_READOUT, device: str = "cpu",
-                passes: int = DEFAULT_PASSES) -> list[FileResult | OtalignError]:
+                passes: int = DEFAULT_PASSES, variants: bool = True) -> list[FileResult | OtalignError]:
     """Align several files with their encoder passes batched by length (for a GPU); per file, the
     result or the ``OtalignError`` that file raised."""
     prepared: list[Prepared | OtalignError] = []
@@ -423,15 +426,34 @@ def align_files(pairs: list[tuple[Path, Path]], model: AlignmentModel, ctc_model
             continue
         o, c = done[id(p)]
         try:
-            results.append(finish(p, o, c, model, ctc_model, readout, device))
+            results.append(finish(p, o, c, model, ctc_model, readout, device, variants))
         except OtalignError as err:
             results.append(err)
     return results
 
 
+def choose_pronunciations(log_probs: torch.Tensor, tok_path: np.ndarray, pron: Pronunciation,
+                          vocab: dict[str, int]) -> list[int]:
+    """Per written word, the index of the pronunciation its frames on the anchoring path support
+    (``alignment.variants``; 0, the dictionary's first, where nothing else is clearly better)."""
+    choice = [0] * len(pron.words)
+    owner = np.asarray(pron.word_of_phone)
+    on_path = tok_path >= 0
+    word_of_frame = np.where(on_path, owner[np.clip(tok_path, 0, len(owner) - 1)], -1)
+    for i, alts in enumerate(pron.alternatives):
+        frames = np.flatnonzero(word_of_frame == i)
+        if alts and frames.size:
+            candidates = [torch.tensor([vocab[p] for p in a]) for a in alts]
+            choice[i] = choose_variant(log_probs, (int(frames[0]), int(frames[-1]) + 1), candidates)
+    return choice
+
+
 def finish(p: Prepared, out: dict, cout: dict | None, model: AlignmentModel, ctc_model: AlignmentModel | None,
-           readout: str, device: str = "cpu") -> FileResult:
-    """Readouts, confidence, suspects and the CTC comparison from the models' outputs."""
+           readout: str, device: str = "cpu", variants: bool = True) -> FileResult:
+    """Readouts, confidence, suspects and the CTC comparison from the models' outputs.
+
+    With ``variants``, each word with several dictionary pronunciations is read with the one its
+    audio supports (``choose_pronunciations``); the choices are listed in ``stats``."""
     pron, duration, audio_path = p.pron, p.duration, p.audio
 
     n, m = out["log_probs"].shape[1], len(pron.phones)
@@ -443,6 +465,15 @@ def finish(p: Prepared, out: dict, cout: dict | None, model: AlignmentModel, ctc
     lp, vocab_t, fs = out["log_probs"][0], model.cfg.vocab, model.frame_shift
     # the anchoring path also finds untranscribed speech, so every file gets one (O(frames x beam))
     anchors = find_anchors(lp, targets, pron.word_of_phone, vocab_t, fs) if SILENCE in vocab_t else None
+    chosen: list[dict] = []
+    if variants and anchors is not None and any(pron.alternatives):
+        choice = choose_pronunciations(lp, anchors.tok_path, pron, vocab)
+        if any(choice):
+            pron = pron.with_choice(choice)
+            targets = torch.tensor([vocab.get(p, len(vocab)) if p == UNKNOWN_PHONE else vocab[p] for p in pron.phones])
+            anchors = find_anchors(lp, targets, pron.word_of_phone, vocab_t, fs)
+            chosen = [{"word": pron.words[i].written, "index": i, "phones": " ".join(pron.alternatives[i][c])}
+                      for i, c in enumerate(choice) if c]
     spans = ot_readout(out, targets, pron.word_of_phone, readout, vocab_t, device=device, frame_shift=fs,
                        anchors=anchors)
     distrust = merge_stretches(suspect_stretches(lp, targets, spans), anchors.unexplained if anchors else [])
@@ -456,7 +487,7 @@ def finish(p: Prepared, out: dict, cout: dict | None, model: AlignmentModel, ctc
     ot = _to_alignment(spans, pron, model.frame_shift, duration, span_confidence(out["log_probs"][0], targets, spans))
     stats: dict = {"dropped_pct": float(dropped_frames(out["alpha"][0]).double().mean() * 100),
                    "phones": m, "words": len(pron.words), "oov": list(pron.oov),
-                   "suspect": _suspects(distrust, ot, model.frame_shift)}
+                   "suspect": _suspects(distrust, ot, model.frame_shift), "pronunciations": chosen}
     if readout == "refine":
         stats["passes"] = 1 + len(out.get("shifted", ()))
     ctc = None

@@ -277,7 +277,7 @@ def train(examples: list[Example], out: Path, cfg: TrainConfig, name: str,
             opt.step()
             step += 1
             if on_step:
-                on_step(step, {"loss": float(loss.detach()), **parts})
+                on_step(step, {"loss": float(loss.detach()), "lr": opt.param_groups[0]["lr"], **parts})
             if step % 200 == 0 or step == last:
                 summary = {"hours": round(hours, 3), "utterances": len(train_set), "steps": step,
                            "wall_seconds": round(time.time() - t0, 1), "config": cfg.__dict__,

@@ -20,6 +20,39 @@ class Pronunciation:
     phones: tuple[str, ...]
     word_of_phone: tuple[int, ...]
     oov: tuple[str, ...]  # spoken words pronounced by G2P
+    # per written word, the pronunciations the audio may choose from (first = the one in
+    # ``phones``); empty where there is nothing to choose (one variant, G2P, several spoken words)
+    alternatives: tuple[tuple[tuple[str, ...], ...], ...] = ()
+
+    def with_choice(self, choice: list[int]) -> Pronunciation:
+        """The same transcript with written word ``i`` pronounced as ``alternatives[i][choice[i]]``."""
+        phones: list[str] = []
+        owner: list[int] = []
+        for i in range(len(self.words)):
+            own = [p for p, w in zip(self.phones, self.word_of_phone) if w == i]
+            pron = self.alternatives[i][choice[i]] if choice[i] else tuple(own)
+            phones.extend(pron)
+            owner.extend([i] * len(pron))
+        return Pronunciation(self.words, tuple(phones), tuple(owner), self.oov, self.alternatives)
+
+
+# Weak forms of English function words that CMUdict lacks (Gimson's and Roach's lists, stress
+# removed); read speech uses them constantly ("and" as AH N, "have" as AH V).
+WEAK_FORMS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "and": (("AH", "N"), ("N",)), "you": (("Y", "AH"),), "your": (("Y", "ER"),), "of": (("AH",),),
+    "his": (("IH", "Z"),), "her": (("ER",),), "he": (("IY",),), "have": (("HH", "AH", "V"), ("AH", "V")),
+    "has": (("AH", "Z"),), "had": (("HH", "AH", "D"), ("AH", "D")), "at": (("AH", "T"),),
+    "as": (("AH", "Z"),), "them": (("AH", "M"),), "there": (("DH", "ER"),), "just": (("JH", "S", "T"),),
+    "for": (("F", "AH"),), "to": (("T",),), "or": (("ER",),), "but": (("B", "AH", "T"),),
+}
+
+
+def variants_of(word: str) -> tuple[tuple[str, ...], ...]:
+    """A dictionary word's pronunciations: CMUdict's in its order, then the weak forms it lacks."""
+    lexicon = load_cmudict()
+    out = list(lexicon.get(word, ()))
+    out += [w for w in WEAK_FORMS.get(word, ()) if w not in out]
+    return tuple(out)
 
 
 def pronounce_word(word: str) -> tuple[tuple[str, ...], bool]:
@@ -48,7 +81,10 @@ def pronounce_transcript(text: str, source: str | None = None) -> Pronunciation:
     phones: list[str] = []
     owner: list[int] = []
     oov: list[str] = []
+    alternatives: list[tuple[tuple[str, ...], ...]] = []
     for i, w in enumerate(words):
+        alts = variants_of(w.spoken[0]) if len(w.spoken) == 1 and w.written != UNKNOWN_WORD else ()
+        alternatives.append(alts if len(alts) > 1 else ())
         for spoken in w.spoken:
             try:
                 pron, guessed = pronounce_word(spoken)
@@ -58,4 +94,4 @@ def pronounce_transcript(text: str, source: str | None = None) -> Pronunciation:
                 oov.append(spoken)
             phones.extend(pron)
             owner.extend([i] * len(pron))
-    return Pronunciation(tuple(words), tuple(phones), tuple(owner), tuple(oov))
+    return Pronunciation(tuple(words), tuple(phones), tuple(owner), tuple(oov), tuple(alternatives))

@@ -1,0 +1,111 @@
+"""otalign against pocketsphinx on real speech with boundaries placed by human phoneticians (run by hand).
+
+The folder holds ``NAME.wav``, ``NAME.txt`` (the transcript as read) and ``NAME.TextGrid`` with
+``words`` and ``phones`` tiers (../shared/data/timit-dev, read its README). Every aligner gets the
+same files and the same words; each is scored exactly as ``otalign evaluate`` scores (tokens matched
+by label on an edit-distance alignment, both edges of every matched token timed):
+
+    pip install pocketsphinx
+    python bench/human_labelled.py ../shared/data/timit-dev
+    python bench/human_labelled.py ../shared/data/timit-dev --model M.pt --ctc-model C.pt --no-pocketsphinx
+
+Rows: the OTTC model with its boundary model (today's default) and without it, the CTC twin,
+pocketsphinx 5 with its en-us model. Appends the table to bench/RESULTS.md (``--no-report``: print only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import torch
+from results import report
+
+from otalign_cli.audio import load_audio
+from otalign_cli.evaluate import TierScore
+from otalign_cli.formats.textgrid import read_textgrid
+from otalign_cli.models import load_pair
+from otalign_cli.pipeline import align_file
+from vs_pocketsphinx import pocketsphinx_align, spoken_text
+
+
+def tiers_of(alignment) -> tuple[list, list]:
+    return ([(w.start, w.end, w.label) for w in alignment.words],
+            [(p.start, p.end, p.label) for p in alignment.phones])
+
+
+def row(name: str, scores: dict[str, TierScore], files: int) -> str:
+    w, p = scores["words"].summary(), scores["phones"].summary()
+    return (f"| {name} | {files} | {w['mean_ms']:.1f} | {p['mean_ms']:.1f} | {p['within_20ms']:.1f} "
+            f"| {p['within_50ms']:.1f} | {p['delay_mean_ms']:+.1f} | {w['within_20ms']:.1f} "
+            f"| {w['matched_pct']:.1f} / {p['matched_pct']:.1f} |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("folder", type=Path)
+    ap.add_argument("--model", type=Path)
+    ap.add_argument("--ctc-model", type=Path)
+    ap.add_argument("--no-pocketsphinx", action="store_true")
+    ap.add_argument("--no-variants", action="store_true", help="add rows with the dictionary's first pronunciations only")
+    ap.add_argument("--no-report", action="store_true", help="print the table without appending it to RESULTS.md")
+    ap.add_argument("--label", default="", help="a name for the models measured, written in the table's title")
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    ottc, meta, ctc, cmeta = load_pair(args.model, args.ctc_model, True, "cpu")
+    bnd = ottc.boundary_model
+    aligners = ["OT refine+boundaries (default)", "OT refine (--no-boundaries)", "CTC twin"] if bnd is not None \
+        else ["OT refine (default)", "CTC twin"]
+    if args.no_variants:
+        aligners.insert(1, "OT, first pronunciations (--no-variants)")
+    if not args.no_pocketsphinx:
+        aligners.append("pocketsphinx 5 (en-us)")
+    scores = {a: {"words": TierScore(), "phones": TierScore()} for a in aligners}
+    files = sorted(p for p in args.folder.glob("*.wav") if p.with_suffix(".TextGrid").is_file())
+    skipped = []
+    for wav in files:
+        txt = wav.with_suffix(".txt")
+        ref = read_textgrid(wav.with_suffix(".TextGrid"))
+        hyps = {}
+        if not args.no_pocketsphinx:
+            ps = pocketsphinx_align(load_audio(wav), spoken_text(txt.read_text(encoding="utf-8")))
+            if ps is None:  # a word outside its dictionary, or no alignment: the file is left out for all
+                skipped.append(wav.name)
+                continue
+            hyps["pocketsphinx 5 (en-us)"] = ps
+        res = align_file(wav, txt, ottc, ctc)
+        hyps[aligners[0]] = tiers_of(res.ot)
+        hyps["CTC twin"] = tiers_of(res.ctc)
+        if args.no_variants:
+            hyps["OT, first pronunciations (--no-variants)"] = tiers_of(align_file(wav, txt, ottc, None, variants=False).ot)
+        if bnd is not None:
+            ottc.set_boundary_model(None)
+            hyps["OT refine (--no-boundaries)"] = tiers_of(align_file(wav, txt, ottc, None).ot)
+            ottc.set_boundary_model(bnd)
+        for a, (words, phones) in hyps.items():
+            scores[a]["words"].add(ref["words"], words, "words")
+            scores[a]["phones"].add(ref["phones"], phones, "phones")
+    n = len(files) - len(skipped)
+    rows = [row(a, scores[a], n) for a in aligners]
+    title = (f"## Human-labelled real speech: {args.folder.name} ({time.strftime('%Y-%m-%d')}"
+             f"{', ' + args.label if args.label else ''})")
+    lines = [title, "",
+             f"`python bench/human_labelled.py {args.folder}"
+             + (f" --model {args.model}" if args.model else "") + (f" --ctc-model {args.ctc_model}" if args.ctc_model else "")
+             + ("` " if args.no_pocketsphinx else "`, ")
+             + f"models {meta.get('name')} ({meta.get('weights_sha256', '')[:12]}) and {cmeta.get('name')} "
+             f"({cmeta.get('weights_sha256', '')[:12]}); {n} files"
+             + (f", {len(skipped)} left out for all (pocketsphinx could not align them: {', '.join(skipped)})" if skipped else ""),
+             "",
+             "| aligner | files | word MAE ms | phone MAE ms | phones ≤ 20 ms % | phones ≤ 50 ms % "
+             "| phone onset delay ms | words ≤ 20 ms % | matched words / phones % |",
+             "|---|---|---|---|---|---|---|---|---|", *rows, ""]
+    if args.no_report:
+        print("\n".join(lines))
+    else:
+        report(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Choosing a word's pronunciation by the audio: the scoring against brute force, the choice, the
+transcript's candidates, and the aligner reporting and using what it chose."""
+
+import itertools
+
+import pytest
+import torch
+
+from otalign_cli.alignment.variants import choose, segment_score
+from otalign_cli.models import load_pair
+from otalign_cli.pipeline import align_file
+from otalign_cli.text.pronounce import pronounce_transcript
+
+
+def brute_force_score(lp: torch.Tensor, targets: list[int]) -> float:
+    """Every way of cutting the frames into len(targets) non-empty runs, in order."""
+    f, k = lp.shape[0], len(targets)
+    best = float("-inf")
+    for cuts in itertools.combinations(range(1, f), k - 1):
+        edges = (0, *cuts, f)
+        best = max(best, sum(float(lp[edges[j]:edges[j + 1], t].sum()) for j, t in enumerate(targets)))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_segment_score_matches_brute_force(seed):
+    g = torch.Generator().manual_seed(seed)
+    f, v = 7, 5
+    lp = torch.log_softmax(torch.randn(f, v, generator=g), dim=-1)
+    for k in (1, 2, 3, 5):
+        targets = torch.randint(0, v, (k,), generator=g)
+        assert segment_score(lp, targets) == pytest.approx(brute_force_score(lp, targets.tolist()))
+
+
+def test_segment_score_needs_a_frame_per_phone():
+    assert segment_score(torch.zeros(2, 3), torch.tensor([0, 1, 2])) == float("-inf")
+
+
+def _frames(tokens: list[int], v: int = 4) -> torch.Tensor:
+    lp = torch.full((len(tokens), v), -8.0)
+    lp[torch.arange(len(tokens)), torch.tensor(tokens)] = -0.01
+    return lp
+
+
+def test_choose_picks_the_candidate_the_frames_say():
+    lp = _frames([0, 0, 2, 2, 3, 3])  # the audio says 0 2 3
+    candidates = [torch.tensor([0, 1, 3]), torch.tensor([0, 2, 3])]
+    assert choose(lp, (0, 6), candidates) == 1
+
+
+def test_choose_keeps_the_first_unless_clearly_better():
+    lp = torch.log_softmax(torch.zeros(6, 4), dim=-1)  # the audio says nothing
+    candidates = [torch.tensor([0, 1, 3]), torch.tensor([0, 2, 3])]
+    assert choose(lp, (0, 6), candidates) == 0
+    lp = _frames([0, 0, 2, 2, 3, 3])
+    assert choose(lp, (0, 6), candidates, margin=1e6) == 0
+
+
+def test_choose_takes_a_shorter_form_when_the_first_cannot_fit():
+    lp = _frames([0, 3])
+    assert choose(lp, (0, 2), [torch.tensor([0, 1, 3]), torch.tensor([0, 3])]) == 1
+
+
+def test_transcript_candidates_and_choice():
+    p = pronounce_transcript("And the cat had sixty-two bones.")
+    words = [w.written for w in p.words]
+    assert words[:4] == ["And", "the", "cat", "had"]
+    assert p.alternatives[0][0] == ("AH", "N", "D") and ("AH", "N") in p.alternatives[0]  # a weak form
+    assert p.alternatives[1] == (("DH", "AH"), ("DH", "IY"))
+    assert p.alternatives[2] == ()  # one pronunciation: nothing to choose
+    assert p.alternatives[words.index("sixty-two")] == ()  # several spoken words
+    chosen = p.with_choice([2, 1, 0, 0, 0, 0])
+    assert chosen.phones[:5] == ("AH", "N", "DH", "IY", "K")
+    assert len(chosen.phones) == len(chosen.word_of_phone) == len(p.phones) - 1
+    assert chosen.word_of_phone[:4] == (0, 0, 1, 1)
+
+
+def test_aligner_reports_and_uses_its_choices(example):
+    wav, txt = example
+    ottc, _, _, _ = load_pair(None, None, False, "cpu")
+    on = align_file(wav, txt, ottc, None)
+    off = align_file(wav, txt, ottc, None, variants=False)
+    assert off.stats["pronunciations"] == []
+    pron = pronounce_transcript(txt.read_text())
+    assert [p.label for p in off.ot.phones] == list(pron.phones)
+    for choice in on.stats["pronunciations"]:  # every reported choice is what the phone tier holds
+        w = choice["index"]
+        assert on.ot.words[w].label == choice["word"]
+        phones = [p.label for p, owner in zip(on.ot.phones, on.ot.phone_word) if owner == w]
+        assert " ".join(phones) == choice["phones"]
+        assert tuple(phones) in pron.alternatives[w][1:]
