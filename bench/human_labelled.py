@@ -35,11 +35,11 @@ def tiers_of(alignment) -> tuple[list, list]:
             [(p.start, p.end, p.label) for p in alignment.phones])
 
 
-def row(name: str, scores: dict[str, TierScore], files: int) -> str:
+def row(name: str, scores: dict[str, TierScore], files: int, suspects: int | None) -> str:
     w, p = scores["words"].summary(), scores["phones"].summary()
     return (f"| {name} | {files} | {w['mean_ms']:.1f} | {p['mean_ms']:.1f} | {p['within_20ms']:.1f} "
             f"| {p['within_50ms']:.1f} | {p['delay_mean_ms']:+.1f} | {w['within_20ms']:.1f} "
-            f"| {w['matched_pct']:.1f} / {p['matched_pct']:.1f} |")
+            f"| {w['matched_pct']:.1f} / {p['matched_pct']:.1f} | {'-' if suspects is None else suspects} |")
 
 
 def main() -> None:
@@ -64,6 +64,7 @@ def main() -> None:
     scores = {a: {"words": TierScore(), "phones": TierScore()} for a in aligners}
     files = sorted(p for p in args.folder.glob("*.wav") if p.with_suffix(".TextGrid").is_file())
     skipped = []
+    suspects = {a: 0 for a in aligners if a.startswith("OT")}  # files with a suspect stretch (all are read correctly)
     for wav in files:
         txt = wav.with_suffix(".txt")
         ref = read_textgrid(wav.with_suffix(".TextGrid"))
@@ -75,19 +76,24 @@ def main() -> None:
                 continue
             hyps["pocketsphinx 5 (en-us)"] = ps
         res = align_file(wav, txt, ottc, ctc)
+        suspects[aligners[0]] += bool(res.stats["suspect"])
         hyps[aligners[0]] = tiers_of(res.ot)
         hyps["CTC twin"] = tiers_of(res.ctc)
         if args.no_variants:
-            hyps["OT, first pronunciations (--no-variants)"] = tiers_of(align_file(wav, txt, ottc, None, variants=False).ot)
+            plain = align_file(wav, txt, ottc, None, variants=False)
+            hyps["OT, first pronunciations (--no-variants)"] = tiers_of(plain.ot)
+            suspects["OT, first pronunciations (--no-variants)"] += bool(plain.stats["suspect"])
         if bnd is not None:
             ottc.set_boundary_model(None)
-            hyps["OT refine (--no-boundaries)"] = tiers_of(align_file(wav, txt, ottc, None).ot)
+            nb = align_file(wav, txt, ottc, None)
+            hyps["OT refine (--no-boundaries)"] = tiers_of(nb.ot)
+            suspects["OT refine (--no-boundaries)"] += bool(nb.stats["suspect"])
             ottc.set_boundary_model(bnd)
         for a, (words, phones) in hyps.items():
             scores[a]["words"].add(ref["words"], words, "words")
             scores[a]["phones"].add(ref["phones"], phones, "phones")
     n = len(files) - len(skipped)
-    rows = [row(a, scores[a], n) for a in aligners]
+    rows = [row(a, scores[a], n, suspects.get(a)) for a in aligners]
     title = (f"## Human-labelled real speech: {args.folder.name} ({time.strftime('%Y-%m-%d')}"
              f"{', ' + args.label if args.label else ''})")
     lines = [title, "",
@@ -99,8 +105,8 @@ def main() -> None:
              + (f", {len(skipped)} left out for all (pocketsphinx could not align them: {', '.join(skipped)})" if skipped else ""),
              "",
              "| aligner | files | word MAE ms | phone MAE ms | phones ≤ 20 ms % | phones ≤ 50 ms % "
-             "| phone onset delay ms | words ≤ 20 ms % | matched words / phones % |",
-             "|---|---|---|---|---|---|---|---|---|", *rows, ""]
+             "| phone onset delay ms | words ≤ 20 ms % | matched words / phones % | files with a suspect stretch |",
+             "|---|---|---|---|---|---|---|---|---|---|", *rows, ""]
     if args.no_report:
         print("\n".join(lines))
     else:

@@ -160,8 +160,11 @@ def pending(items: list[Item], out: Path, formats: list[str], overwrite: bool) -
     return todo, done
 
 
-def _align_group(items: list[Item], out: Path, formats: list[str], readout: str) -> list[Outcome]:
-    """Several files with their encoder passes batched (``align_files``); same outputs as one by one."""
+def _align_group(items: list[Item], out: Path, formats: list[str], readout: str,
+                 adapt: bool = False) -> list[Outcome]:
+    """Several files with their encoder passes batched (``align_files``); same outputs as one by one.
+    With ``adapt``, the OTTC model is first adapted to the group (one speaker, or one file)."""
+    from otalign_cli.adapt import AdaptConfig
     from otalign_cli.errors import OtalignError
     from otalign_cli.pipeline import align_files
 
@@ -169,8 +172,8 @@ def _align_group(items: list[Item], out: Path, formats: list[str], readout: str)
     try:
         results = align_files([(item.audio, item.transcript) for item in ready], _WORKER["ottc"],
                               _WORKER["ctc"], readout=readout, device=_WORKER["device"], passes=_WORKER["passes"],
-                              variants=_WORKER["variants"])
-    except Exception:  # something no single file explains: fall back to one by one
+                              variants=_WORKER["variants"], adapt=AdaptConfig() if adapt else None)
+    except Exception:  # something no single file explains: fall back to one by one, unadapted
         return [_align_one(item, out, formats, readout) for item in items]
     by_item = {id(item): res for item, res in zip(ready, results)}
     outcomes = []
@@ -183,6 +186,21 @@ def _align_group(items: list[Item], out: Path, formats: list[str], readout: str)
         else:
             outcomes.append(_write(item, res, out, formats))
     return outcomes
+
+
+ADAPT_MODES = ("none", "speaker", "file")
+
+
+def adapt_groups(items: list[Item], mode: str) -> list[tuple[list[Item], bool]]:
+    """(files, adapt them?) units of work for ``--adapt``: a speaker folder's files together
+    (``speaker``), or each file alone (``file``); files with no speaker folder are never pooled."""
+    if mode == "file":
+        return [([item], True) for item in items]
+    by_speaker: dict[str, list[Item]] = {}
+    for item in items:
+        by_speaker.setdefault(item.speaker, []).append(item)
+    groups = [(g, True) for spk, g in by_speaker.items() if spk]
+    return groups + [([item], False) for item in by_speaker.get("", [])]
 
 
 def length_groups(items: list[Item], size: int) -> list[list[Item]]:
@@ -204,7 +222,8 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
               model: Path | None = None, ctc_model: Path | None = None, with_ctc: bool = True,
               device: str = "cpu", backend: str = "local", address: str | None = None,
               group_size: int | None = None, previous_suspects: dict[str, list[dict]] | None = None,
-              *, passes: int, boundaries: bool = True, variants: bool = True) -> Iterator[Outcome]:
+              *, passes: int, boundaries: bool = True, variants: bool = True,
+              adapt: str = "none") -> Iterator[Outcome]:
     """Align ``items`` with ``jobs`` workers (processes, or Ray actors); yields each outcome as it completes.
 
     Files whose outputs all exist come first, as skipped, with the suspect stretches an earlier
@@ -212,6 +231,9 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
     share batched encoder passes (default: 16 on a GPU, 1 on CPU, where batching buys nothing).
     ``boundaries`` False leaves the OTTC model's boundary model out (``otalign batch --no-boundaries``);
     ``variants`` False keeps every word's first dictionary pronunciation (``--no-variants``).
+    ``adapt`` "speaker" adapts the OTTC model to each speaker folder's files before aligning them
+    (files at the top of the corpus have no known speaker and are aligned unadapted), "file" to
+    each file alone (``adapt_groups``).
     """
     todo, done = pending(items, out, formats, overwrite)
     for item in done:
@@ -222,7 +244,7 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
         from otalign_cli.batch_ray import run_on_ray
 
         yield from run_on_ray(todo, out, formats, readout, jobs, address, model, ctc_model, with_ctc, device, passes,
-                              boundaries, variants)
+                              boundaries, variants, adapt)
         return
     if group_size is None:
         group_size = 16 if str(device).startswith("cuda") else 1
@@ -231,7 +253,12 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_init_worker, initargs=(model, ctc_model, with_ctc, device, threads, passes, boundaries,
                                                                  variants)) as pool:
-        if group_size <= 1:
+        if adapt != "none":
+            futures = [pool.submit(_align_group, g, out, formats, readout, adapted)
+                       for g, adapted in adapt_groups(todo, adapt)]
+            for fut in as_completed(futures):
+                yield from fut.result()
+        elif group_size <= 1:
             futures = [pool.submit(_align_one, item, out, formats, readout) for item in todo]
             for fut in as_completed(futures):
                 yield fut.result()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from otalign_cli.batch import Item, Outcome, _align_one, _init_worker
+from otalign_cli.batch import Item, Outcome, _align_group, _align_one, _init_worker, adapt_groups
 from otalign_cli.errors import OtalignError
 
 
@@ -25,10 +25,15 @@ class _Aligner:
     def align(self, item: Item, out: Path, formats: list[str], readout: str) -> Outcome:
         return _align_one(item, out, formats, readout)
 
+    def align_group(self, items: list[Item], out: Path, formats: list[str], readout: str,
+                    adapt: bool) -> list[Outcome]:
+        return _align_group(items, out, formats, readout, adapt)
+
 
 def run_on_ray(todo: list[Item], out: Path, formats: list[str], readout: str, actors: int, address: str | None,
                model: Path | None, ctc_model: Path | None, with_ctc: bool, device: str,
-               passes: int, boundaries: bool = True, variants: bool = True) -> Iterator[Outcome]:
+               passes: int, boundaries: bool = True, variants: bool = True,
+               adapt: str = "none") -> Iterator[Outcome]:
     """Yield outcomes as actors finish them. ``address`` None starts a local Ray with ``actors`` CPUs."""
     try:
         import ray
@@ -43,7 +48,12 @@ def run_on_ray(todo: list[Item], out: Path, formats: list[str], readout: str, ac
         on_gpu = str(device).startswith("cuda")
         remote = ray.remote(num_cpus=1, num_gpus=1 if on_gpu else 0)(_Aligner)
         pool = ActorPool([remote.remote(model, ctc_model, with_ctc, device, 1, passes, boundaries, variants) for _ in range(actors)])
-        yield from pool.map_unordered(lambda actor, item: actor.align.remote(item, out, formats, readout), todo)
+        if adapt != "none":
+            for outcomes in pool.map_unordered(lambda actor, g: actor.align_group.remote(g[0], out, formats, readout, g[1]),
+                                               adapt_groups(todo, adapt)):
+                yield from outcomes
+        else:
+            yield from pool.map_unordered(lambda actor, item: actor.align.remote(item, out, formats, readout), todo)
     finally:
         if started_here:
             ray.shutdown()

@@ -179,6 +179,7 @@ def batch(
     ctc_model: Annotated[Optional[Path], typer.Option("--ctc-model")] = None,
     device: Annotated[Device, typer.Option("--device")] = Device.auto,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Redo files whose outputs exist.")] = False,
+    adapt: Annotated[str, typer.Option("--adapt", help="none, speaker (adapt the OTTC model to each speaker folder's files before aligning them) or file (to each file alone).")] = "none",
     backend: Annotated[Backend, typer.Option("--backend", help="local: worker processes here; ray: Ray actors (pip install 'otalign[ray]').")] = Backend.local,
     address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (e.g. ray://head:10001 or auto); default: start a local Ray with --jobs CPUs.")] = None,
 ) -> None:
@@ -197,6 +198,10 @@ def batch(
         fail(f"{corpus}: not a folder", code=2)
     if jobs < 1:
         fail(f"--jobs must be at least 1, not {jobs}", code=2)
+    from otalign_cli.batch import ADAPT_MODES
+
+    if adapt not in ADAPT_MODES:
+        fail(f"--adapt must be {', '.join(ADAPT_MODES)}, not {adapt!r}", code=2)
     if address is not None and backend != Backend.ray:
         fail("--address needs --backend ray", code=2)
     if backend == Backend.ray:
@@ -228,7 +233,7 @@ def batch(
         suspects_log.write(SUSPECTS_HEADER)
         for o in run_batch(items, out, formats, readout.value, jobs, overwrite, model, ctc_model, ctc, dev,
                            backend.value, address, previous_suspects=previous, passes=passes,
-                           boundaries=boundaries, variants=variants):
+                           boundaries=boundaries, variants=variants, adapt=adapt):
             outcomes.append(o)
             suspects_log.write(suspect_rows(o))
             suspects_log.flush()
@@ -237,6 +242,7 @@ def batch(
             progress.update(task, advance=1, hours=sum(x.duration for x in outcomes) / 3600,
                             failed=sum(x.status == "failed" for x in outcomes))
     summary = summarize_outcomes(outcomes, time.perf_counter() - t0)
+    summary["adapt"] = adapt
     failed = sorted((o for o in outcomes if o.status == "failed"), key=lambda o: str(o.item.rel))
     suspects = sorted((o for o in outcomes if o.suspects), key=lambda o: str(o.item.rel))
     write_text_atomic(out / "suspects.tsv", SUSPECTS_HEADER + "".join(suspect_rows(o) for o in suspects))

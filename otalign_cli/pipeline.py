@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from otalign_cli.adapt import AdaptConfig, adapt_heads
 from otalign_cli.alignment.boundaries import correct_boundaries
 from otalign_cli.alignment.ctc import MAX_CELLS, ctc_spans, cuts_from_guide, min_frames
 from otalign_cli.alignment.readout import (Spans, dropped_frames, ot_spans, ot_token_of_frame, refine_alpha_many,
@@ -401,9 +402,13 @@ def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, c
 
 def align_files(pairs: list[tuple[Path, Path]], model: AlignmentModel, ctc_model: AlignmentModel | None,
                 readout: str = DEFAULT_READOUT, device: str = "cpu",
-                passes: int = DEFAULT_PASSES, variants: bool = True) -> list[FileResult | OtalignError]:
+                passes: int = DEFAULT_PASSES, variants: bool = True,
+                adapt: AdaptConfig | None = None) -> list[FileResult | OtalignError]:
     """Align several files with their encoder passes batched by length (for a GPU); per file, the
-    result or the ``OtalignError`` that file raised."""
+    result or the ``OtalignError`` that file raised.
+
+    With ``adapt``, the files are taken to be one speaker's: the OTTC model's heads are first
+    tuned on their transcripts (``adapt.adapt_heads``), and that copy aligns them."""
     prepared: list[Prepared | OtalignError] = []
     for audio, transcript in pairs:
         try:
@@ -411,6 +416,11 @@ def align_files(pairs: list[tuple[Path, Path]], model: AlignmentModel, ctc_model
         except OtalignError as err:
             prepared.append(err)
     good = [p for p in prepared if isinstance(p, Prepared)]
+    if adapt is not None:
+        vocab = {t: i for i, t in enumerate(model.cfg.vocab)}
+        known = [p for p in good if UNKNOWN_PHONE not in p.pron.phones]  # <unk> has no posterior to fit
+        model = adapt_heads(model, [p.feats for p in known],
+                            [torch.tensor([vocab[x] for x in p.pron.phones]) for p in known], adapt)
     outs = run_model_many(model, [p.feats for p in good], device)
     extra = [run_model_many(model, [p.feats[k:] for p in good], device)
              for k in _shift_hops(model, _passes_for(readout, passes))]

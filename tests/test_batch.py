@@ -52,14 +52,16 @@ def test_messy_corpus_aligns_the_good_and_reports_the_bad(tmp_path):
     assert {r[0] for r in rows} == set(expected)
     for path, reason in rows:
         assert expected[path] in reason and "\n" not in reason
+    phones = 0
     for name in ("spk1/a", "spk1/session 1/b"):
         data = json.loads((out / f"{name}.json").read_text())
         assert len(data["words"]) == 22 and (out / f"{name}.TextGrid").is_file()
         assert data["readout"] == "refine+boundaries"
+        phones += sum(len(w["phones"]) for w in data["words"])  # 76, give or take the chosen weak forms
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["files"], summary["aligned"], summary["failed"]) == (8, 2, 6)
     assert summary["speakers"]["spk1"]["aligned"] == 2 and summary["speakers"]["spk2"]["failed"] == 6
-    assert summary["label_delay_ms"]["phones"] == 2 * 76
+    assert summary["label_delay_ms"]["phones"] == phones and 2 * 70 <= phones <= 2 * 76
     assert not [p for p in out.rglob("*") if p.name.startswith(".")]
 
 
