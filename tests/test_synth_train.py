@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from dataclasses import replace
 
 import pytest
 import soundfile as sf
@@ -148,3 +149,30 @@ def test_train_boundaries_writes_a_model_that_align_applies(corpus, example, tmp
         times[flag] = [p["start"] for w in data["words"] for p in w["phones"]]
     assert times["--boundaries"] != times["--no-boundaries"]
     assert max(abs(a - b) for a, b in zip(*times.values())) <= 0.04 + 0.01 + 1e-6  # reach + MIN_PHONE
+
+
+def test_a_batch_mixing_gold_and_transcript_only_items_supervises_the_gold_ones(corpus):
+    out, _ = corpus
+    examples = load_corpus(out)[:4]
+    cfg = TrainConfig(kind="ottc", supervised_steps=10, noise_prob=0)
+    model = train(examples, out / "unused.pt", replace(cfg, steps=0), "tiny", resume=False)
+    model.eval()  # no dropout: the same items must cost the same
+    _, gold = compute_loss(model, examples, cfg, 0, None)
+    real = [replace(e, intervals=None) for e in examples]  # as read from a real-speech corpus: no times
+    _, none = compute_loss(model, real, cfg, 0, None)
+    _, mixed = compute_loss(model, real[:2] + examples[2:], cfg, 0, None)
+    assert "ce" in gold and "ce" not in none and "ce" in mixed
+    assert mixed["ottc"] == pytest.approx(gold["ottc"], rel=1e-5)  # the OTTC term covers every item alike
+    _, only_gold = compute_loss(model, examples[2:], cfg, 0, None)
+    assert mixed["ce"] == pytest.approx(only_gold["ce"], rel=1e-4)  # over the gold items' own frames
+
+
+def test_train_log_has_one_json_line_per_step(corpus, tmp_path):
+    out, _ = corpus
+    log = tmp_path / "run.jsonl"
+    proc = run_cli("train", out, tmp_path / "m.pt", "--steps", "3", "--batch-seconds", "20", "--warmup", "1",
+                   "--log", log)
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(x) for x in log.read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3]
+    assert all({"loss", "lr", "ottc", "seconds"} <= r.keys() for r in rows)

@@ -1,0 +1,94 @@
+"""The real-speech recipes turn a checkout laid out like each source into a corpus `otalign train` reads.
+
+Each test builds a small checkout in the source's own layout from the shipped example (cut into
+utterances, at the source's sample rate), runs the recipe as a user would, and loads the result
+with the training loader.
+"""
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from conftest import EXAMPLE_WAV, ROOT
+from otalign_cli.train import load_corpus
+
+RECIPES = ROOT / "recipes" / "real_speech"
+
+
+def _clip(path: Path, seconds: tuple[float, float], rate: int = 16000) -> None:
+    audio, sr = sf.read(EXAMPLE_WAV, dtype="float32")
+    part = audio[int(seconds[0] * sr):int(seconds[1] * sr)]
+    if rate != sr:
+        part = soxr.resample(part, sr, rate)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, part, rate)
+
+
+def _run(recipe: str, checkout: Path, out: Path) -> dict:
+    proc = subprocess.run([sys.executable, str(RECIPES / recipe), str(checkout), str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _check_corpus(out: Path, n: int) -> None:
+    records = [json.loads(x) for x in (out / "manifest.jsonl").read_text().splitlines()]
+    assert len(records) == n
+    for r in records:
+        info = sf.info(str(out / r["audio"]))
+        assert info.samplerate == 16000 and info.channels == 1
+        assert (out / r["audio"]).with_suffix(".txt").read_text().strip()
+    examples = load_corpus(out)
+    assert len(examples) == n and all(e.phones and e.intervals is None for e in examples)
+
+
+def test_speechocean762_layout(tmp_path):
+    src = tmp_path / "speechocean762"
+    for part, utt, spk, text in (("train", "000010011", "0001", "AND MR JOHN DASHWOOD"),
+                                 ("test", "000020012", "0002", "HAD THEN LEISURE")):
+        _clip(src / "WAVE" / f"SPEAKER{spk}" / f"{utt}.WAV", (0.2, 2.0) if part == "train" else (1.6, 3.2))
+        (src / part).mkdir(parents=True)
+        (src / part / "text").write_text(f"{utt}\t{text}\n")
+        (src / part / "utt2spk").write_text(f"{utt}\t{spk}\n")
+        (src / part / "wav.scp").write_text(f"{utt}\tWAVE/SPEAKER{spk}/{utt}.WAV\n")
+    totals = _run("speechocean762.py", src, tmp_path / "corpus")
+    assert (totals["utterances"], totals["speakers"], totals["skipped"]) == (2, 2, 0)
+    _check_corpus(tmp_path / "corpus", 2)
+    assert (tmp_path / "corpus" / "so762-000010011.txt").read_text() == "AND MR JOHN DASHWOOD\n"
+
+
+def test_ljspeech_layout_resamples_22k(tmp_path):
+    src = tmp_path / "lj" / "LJSpeech-1.1"
+    _clip(src / "wavs" / "LJ001-0001.wav", (0.2, 2.0), rate=22050)
+    _clip(src / "wavs" / "LJ001-0002.wav", (1.6, 3.2), rate=22050)
+    (src / "metadata.csv").write_text("LJ001-0001|And Mr. John Dashwood|And Mister John Dashwood\n"
+                                      "LJ001-0002|had then leisure|had then leisure\n"
+                                      "LJ001-0003|no audio for this one|no audio for this one\n")
+    totals = _run("ljspeech.py", tmp_path / "lj", tmp_path / "corpus")
+    assert (totals["utterances"], totals["speakers"]) == (2, 1)
+    _check_corpus(tmp_path / "corpus", 2)
+    assert (tmp_path / "corpus" / "lj-LJ001-0001.txt").read_text() == "And Mister John Dashwood\n"
+
+
+def test_common_voice_layout_and_a_bad_clip_is_reported(tmp_path):
+    src = tmp_path / "cv"
+    _clip(src / "data" / "common_voice_en_1.wav", (0.2, 2.0), rate=48000)
+    (src / "data").mkdir(exist_ok=True)
+    (src / "data" / "common_voice_en_2.wav").write_bytes(b"not audio")
+    with (src / "validated.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["client_id", "path", "sentence", "up_votes"])
+        w.writerow(["a" * 40, "common_voice_en_1.wav", "And Mr. John Dashwood", 2])
+        w.writerow(["b" * 40, "common_voice_en_2.wav", "had then leisure", 2])
+    proc = subprocess.run([sys.executable, str(RECIPES / "common_voice.py"), str(src), str(tmp_path / "corpus")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "skipped cv-common_voice_en_2" in proc.stderr and "Traceback" not in proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["skipped"] == 1
+    _check_corpus(tmp_path / "corpus", 1)
+    assert np.isclose(sf.info(str(tmp_path / "corpus" / "cv-common_voice_en_1.wav")).duration, 1.8, atol=0.01)
