@@ -484,6 +484,7 @@ def finish(p: Prepared, out: dict, cout: dict | None, model: AlignmentModel, ctc
         choice = choose_pronunciations(lp, anchors.tok_path, pron, vocab)
         if any(choice):
             pron = pron.with_choice(choice)
+            m = len(pron.phones)
             targets = torch.tensor([vocab.get(p, len(vocab)) if p == UNKNOWN_PHONE else vocab[p] for p in pron.phones])
             anchors = find_anchors(lp, targets, pron.word_of_phone, vocab_t, fs)
             chosen = [{"word": pron.words[i].written, "index": i, "phones": " ".join(pron.alternatives[i][c])}
