@@ -450,15 +450,18 @@ def choose_pronunciations(log_probs: torch.Tensor, tok_path: np.ndarray, pron: P
                           vocab: dict[str, int]) -> list[int]:
     """Per written word, the index of the pronunciation its frames on the anchoring path support
     (``alignment.variants``; 0, the dictionary's first, where nothing else is clearly better)."""
-    choice = [0] * len(pron.words)
+    n_words = len(pron.words)
+    choice = [0] * n_words
     owner = np.asarray(pron.word_of_phone)
-    on_path = tok_path >= 0
-    word_of_frame = np.where(on_path, owner[np.clip(tok_path, 0, len(owner) - 1)], -1)
+    frames = np.flatnonzero(tok_path >= 0)
+    words = owner[tok_path[frames]]
+    first, last = np.full(n_words, len(tok_path)), np.full(n_words, -1)
+    np.minimum.at(first, words, frames)  # each word's first and last frame on the path, in one pass
+    np.maximum.at(last, words, frames)
     for i, alts in enumerate(pron.alternatives):
-        frames = np.flatnonzero(word_of_frame == i)
-        if alts and frames.size:
+        if alts and last[i] >= 0:
             candidates = [torch.tensor([vocab[p] for p in a]) for a in alts]
-            choice[i] = choose_variant(log_probs, (int(frames[0]), int(frames[-1]) + 1), candidates)
+            choice[i] = choose_variant(log_probs, (int(first[i]), int(last[i]) + 1), candidates)
     return choice
 
 

@@ -26,11 +26,13 @@ class Pronunciation:
 
     def with_choice(self, choice: list[int]) -> Pronunciation:
         """The same transcript with written word ``i`` pronounced as ``alternatives[i][choice[i]]``."""
+        own: list[list[str]] = [[] for _ in self.words]
+        for p, w in zip(self.phones, self.word_of_phone):
+            own[w].append(p)
         phones: list[str] = []
         owner: list[int] = []
         for i in range(len(self.words)):
-            own = [p for p, w in zip(self.phones, self.word_of_phone) if w == i]
-            pron = self.alternatives[i][choice[i]] if choice[i] else tuple(own)
+            pron = self.alternatives[i][choice[i]] if choice[i] else own[i]
             phones.extend(pron)
             owner.extend([i] * len(pron))
         return Pronunciation(self.words, tuple(phones), tuple(owner), self.oov, self.alternatives)
