@@ -341,6 +341,11 @@ def train(
         dev = resolve_device(device.value)
     except ValueError as err:
         fail(str(err), code=2)
+    log_file = None
+    try:  # before the corpus is read: a bad path must not cost the time it takes to load
+        log_file = log.open("a", encoding="utf-8") if log else None
+    except OSError as err:
+        fail(f"{log}: cannot write the training log ({err.strerror or err})")
     try:
         examples = [e for root in [corpus, *(add_corpus or [])] for e in load_corpus(root)]
     except OtalignError as err:
@@ -353,11 +358,6 @@ def train(
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), TextColumn("{task.fields[loss]}"), console=err_console) as progress:
         task = progress.add_task(f"training {kind}", total=min(steps, stop_after or steps), loss="")
-        log_file = None
-        try:
-            log_file = log.open("a", encoding="utf-8") if log else None
-        except OSError as err:
-            fail(f"{log}: cannot write the training log ({err.strerror})")
         t0 = time.time()
 
         def on_step(s: int, parts: dict) -> None:

@@ -94,3 +94,10 @@ def test_existing_output_is_kept_without_overwrite(example):
     assert proc.returncode != 0 and "--overwrite" in proc.stderr and out.read_text() == "keep me"
     proc = run_cli("align", wav, txt, "--overwrite", "--no-ctc")
     assert proc.returncode == 0 and out.read_text().startswith('File type = "ooTextFile"')
+
+
+def test_train_log_that_cannot_be_written(example, tmp_path):
+    log = tmp_path / "no such folder" / "run.jsonl"
+    proc = run_cli("train", example[0].parent, tmp_path / "m.pt", "--steps", "1", "--log", log)
+    assert_clean_failure(proc, log, "cannot write the training log", tmp_path)
+    assert not (tmp_path / "m.pt").exists()
