@@ -45,6 +45,11 @@ def _padded_slice(samples: torch.Tensor, start: int, stop: int, pad: int) -> tor
     return samples[idx.clamp(0, n - 1)]
 
 
+def min_samples(cfg: FeatureConfig = FeatureConfig()) -> int:
+    """The shortest input holding one whole analysis frame (Kaldi's fbank refuses anything shorter)."""
+    return int(cfg.sample_rate * cfg.frame_length_ms / 1000)
+
+
 def log_mel(samples: torch.Tensor, cfg: FeatureConfig = FeatureConfig(),
             block_frames: int = BLOCK_FRAMES) -> torch.Tensor:
     """(K, num_mel_bins) features of 1-D float samples in [-1, 1]; frame k is centred at k * hop.

@@ -20,7 +20,7 @@ from otalign_cli.alignment.suspect import merge_stretches, suspect_stretches, un
 from otalign_cli.alignment.variants import choose as choose_variant
 from otalign_cli.audio import SAMPLE_RATE, load_audio
 from otalign_cli.errors import OtalignError
-from otalign_cli.features import log_mel
+from otalign_cli.features import log_mel, min_samples
 from otalign_cli.inference import run_model, run_model_many
 from otalign_cli.model import AlignmentModel
 from otalign_cli.text.phones import SILENCE, UNKNOWN_PHONE
@@ -377,6 +377,9 @@ def prepare(audio_path: Path, transcript_path: Path) -> Prepared:
     pron = pronounce_transcript(text, str(transcript_path))
     t0 = time.perf_counter()  # speed counts the audio path, not the one-time lexicon load
     samples = load_audio(audio_path)
+    if samples.size < min_samples():
+        raise OtalignError(audio_path, f"audio too short: {samples.size} samples ({samples.size / SAMPLE_RATE * 1000:.1f} ms), "
+                                       "less than one 25 ms analysis frame")
     feats = log_mel(torch.from_numpy(samples))
     return Prepared(audio_path, transcript_path, pron, feats, len(samples) / SAMPLE_RATE, t0)
 

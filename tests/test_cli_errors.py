@@ -101,3 +101,11 @@ def test_train_log_that_cannot_be_written(example, tmp_path):
     proc = run_cli("train", example[0].parent, tmp_path / "m.pt", "--steps", "1", "--log", log)
     assert_clean_failure(proc, log, "cannot write the training log", tmp_path)
     assert not (tmp_path / "m.pt").exists()
+
+
+@pytest.mark.parametrize("samples", [1, 399])
+def test_audio_shorter_than_one_analysis_frame(example, samples):
+    wav, txt = example
+    sf.write(wav, np.full(samples, 0.3, dtype=np.float32), 16000)
+    proc = run_cli("align", wav, txt)
+    assert_clean_failure(proc, wav, "less than one 25 ms analysis frame", wav.parent)
