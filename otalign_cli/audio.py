@@ -29,6 +29,8 @@ def load_audio(path: Path) -> np.ndarray:
         raise OtalignError(path, "audio file not found")
     if path.is_dir():
         raise OtalignError(path, "is a folder, not an audio file")
+    if not path.is_file():  # a FIFO or device would block the reader forever
+        raise OtalignError(path, "not a regular file (a FIFO, device or socket), not an audio file")
     parts: list[np.ndarray] = []
     try:
         with sf.SoundFile(str(path)) as f:

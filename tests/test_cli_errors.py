@@ -109,3 +109,12 @@ def test_audio_shorter_than_one_analysis_frame(example, samples):
     sf.write(wav, np.full(samples, 0.3, dtype=np.float32), 16000)
     proc = run_cli("align", wav, txt)
     assert_clean_failure(proc, wav, "less than one 25 ms analysis frame", wav.parent)
+
+
+def test_fifo_is_refused_not_waited_on(example, tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    proc = run_cli("align", fifo, example[1], "-o", tmp_path / "out")
+    assert_clean_failure(proc, fifo, "not a regular file", tmp_path)
