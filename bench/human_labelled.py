@@ -78,7 +78,8 @@ def main() -> None:
         res = align_file(wav, txt, ottc, ctc)
         suspects[aligners[0]] += bool(res.stats["suspect"])
         hyps[aligners[0]] = tiers_of(res.ot)
-        hyps["CTC twin"] = tiers_of(res.ctc)
+        if res.ctc is not None:  # skipped for a transcript with <unk> or audio too short for CTC
+            hyps["CTC twin"] = tiers_of(res.ctc)
         if args.no_variants:
             plain = align_file(wav, txt, ottc, None, variants=False)
             hyps["OT, first pronunciations (--no-variants)"] = tiers_of(plain.ot)

@@ -23,7 +23,7 @@ class AdaptConfig:
     steps: int = 20
     lr: float = 1e-3
     pull: float = 1.0  # weight of the L2 distance to the original heads (per parameter, summed)
-    max_frames: int = 3000  # encoder frames per recording used (the first minute at 20 ms)
+    max_frames: int = 3000  # recordings longer than this many output frames (a minute) are not adapted on
 
 
 def adapt_heads(model: AlignmentModel, feats: list[torch.Tensor], targets: list[torch.Tensor],
@@ -35,25 +35,24 @@ def adapt_heads(model: AlignmentModel, feats: list[torch.Tensor], targets: list[
     if model.cfg.kind != "ottc" or not feats or cfg.steps <= 0:
         return model
     model.eval()
+    dev = next(model.parameters()).device
     sub = model.cfg.subsample
+    # a recording past max_frames is left out: its transcript cannot be cut to the frames kept
+    usable = [(f, t) for f, t in zip(feats, targets) if f.shape[0] <= cfg.max_frames * sub]
     with torch.no_grad():
-        hidden = []
-        for f in feats:
-            f = f[: cfg.max_frames * sub]
-            h, _ = model.encoder(f[None], torch.tensor([f.shape[0]]))
-            hidden.append(h[0])
-    pairs = [(h, t) for h, t in zip(hidden, targets) if h.shape[0] >= t.numel() > 0]
+        hidden = [model.encoder(f[None].to(dev), torch.tensor([f.shape[0]]))[0][0] for f, _ in usable]
+    pairs = [(h, t.to(dev)) for h, (_, t) in zip(hidden, usable) if h.shape[0] >= t.numel() > 0]
     if not pairs:
         return model
     adapted = copy.deepcopy(model)  # 1.4 M parameters: a copy costs milliseconds
     heads = [*adapted.token_head.parameters(), *adapted.alpha_head.parameters()]
     origin = [p.detach().clone() for p in heads]
     opt = torch.optim.Adam(heads, lr=cfg.lr)
-    lengths = torch.tensor([h.shape[0] for h, _ in pairs])
+    lengths = torch.tensor([h.shape[0] for h, _ in pairs], device=dev)
     h_pad = torch.nn.utils.rnn.pad_sequence([h for h, _ in pairs], batch_first=True)
-    t_len = torch.tensor([t.numel() for _, t in pairs])
+    t_len = torch.tensor([t.numel() for _, t in pairs], device=dev)
     t_pad = torch.nn.utils.rnn.pad_sequence([t for _, t in pairs], batch_first=True)
-    valid = torch.arange(h_pad.shape[1])[None, :] < lengths[:, None]
+    valid = torch.arange(h_pad.shape[1], device=dev)[None, :] < lengths[:, None]
     squash = ALPHA_FUNCTIONS[model.cfg.alpha]
     for _ in range(cfg.steps):
         log_probs = torch.log_softmax(adapted.token_head(h_pad), dim=-1)

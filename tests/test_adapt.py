@@ -60,7 +60,6 @@ def test_batch_adapts_per_speaker_folder(tmp_path):
     adapted = json.loads((out / "spk1" / "a.json").read_text())
     alone = json.loads((out / "c.json").read_text())  # no speaker folder: aligned unadapted
     times = lambda d: [(w["start"], w["end"]) for w in d["words"]]  # noqa: E731
-    assert times(adapted) == times(json.loads((out / "spk1" / "b.json").read_text()))
-    assert times(adapted) != times(alone)
+    assert times(adapted) != times(alone)  # the same audio, aligned by the adapted copy and by the model
     bad = run_cli("batch", corpus, tmp_path / "out2", "--adapt", "everyone")
     assert bad.returncode == 2 and "--adapt must be" in bad.stderr and "Traceback" not in bad.stderr

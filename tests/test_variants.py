@@ -91,3 +91,20 @@ def test_aligner_reports_and_uses_its_choices(example):
         phones = [p.label for p, owner in zip(on.ot.phones, on.ot.phone_word) if owner == w]
         assert " ".join(phones) == choice["phones"]
         assert tuple(phones) in pron.alternatives[w][1:]
+
+
+def test_batch_passes_no_variants_to_its_workers(example, tmp_path):
+    from conftest import run_cli
+    import json
+
+    wav, txt = example
+    runs = {}
+    for flag in ("--variants", "--no-variants"):
+        out = tmp_path / flag.strip("-")
+        proc = run_cli("batch", wav.parent, out, "-f", "json", "--no-ctc", flag)
+        assert proc.returncode == 0, proc.stderr
+        runs[flag] = json.loads((out / "dashwood.json").read_text())
+    assert runs["--variants"]["stats"]["pronunciations"]
+    assert runs["--no-variants"]["stats"]["pronunciations"] == []
+    phones = [p["phone"] for w in runs["--no-variants"]["words"] for p in w["phones"]]
+    assert phones == list(pronounce_transcript(txt.read_text()).phones)

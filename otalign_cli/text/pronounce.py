@@ -45,7 +45,7 @@ WEAK_FORMS: dict[str, tuple[tuple[str, ...], ...]] = {
     "his": (("IH", "Z"),), "her": (("ER",),), "he": (("IY",),), "have": (("HH", "AH", "V"), ("AH", "V")),
     "has": (("AH", "Z"),), "had": (("HH", "AH", "D"), ("AH", "D")), "at": (("AH", "T"),),
     "as": (("AH", "Z"),), "them": (("AH", "M"),), "there": (("DH", "ER"),), "just": (("JH", "S", "T"),),
-    "for": (("F", "AH"),), "to": (("T",),), "or": (("ER",),), "but": (("B", "AH", "T"),),
+    "for": (("F", "AH"),), "to": (("T",),),
 }
 
 

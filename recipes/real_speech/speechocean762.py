@@ -10,6 +10,7 @@ Both of its splits are training data here: its test split is for pronunciation s
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from common import Utterance, checkout_arg, write_corpus
@@ -29,6 +30,9 @@ def utterances(root: Path) -> list[Utterance]:
     for part in ("train", "test"):
         text, spk, wav = (kaldi_table(root / part / f) for f in ("text", "utt2spk", "wav.scp"))
         for utt in sorted(text):
+            if utt not in wav or utt not in spk:
+                print(f"skipped so762-{utt}: not in {part}/wav.scp or {part}/utt2spk", file=sys.stderr)
+                continue
             out.append(Utterance(f"so762-{utt}", root / wav[utt], text[utt], f"so762-{spk[utt]}"))
     return out
 
