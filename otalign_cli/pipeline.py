@@ -426,8 +426,7 @@ def align_files(pairs: list[tuple[Path, Path]], model: AlignmentModel, ctc_model
     if adapt is not None:
         vocab = {t: i for i, t in enumerate(model.cfg.vocab)}
         known = [p for p in good if UNKNOWN_PHONE not in p.pron.phones]  # <unk> has no posterior to fit
-        model = adapt_heads(model, [p.feats for p in known],
-                            [torch.tensor([vocab[x] for x in p.pron.phones]) for p in known], adapt)
+        model = adapt_heads(model, [p.feats for p in known], [target_ids(p.pron.phones, vocab) for p in known], adapt)
     outs = run_model_many(model, [p.feats for p in good], device)
     extra = [run_model_many(model, [p.feats[k:] for p in good], device)
              for k in _shift_hops(model, _passes_for(readout, passes))]
@@ -449,6 +448,11 @@ def align_files(pairs: list[tuple[Path, Path]], model: AlignmentModel, ctc_model
     return results
 
 
+def target_ids(phones: tuple[str, ...], vocab: dict[str, int]) -> torch.Tensor:
+    """Token ids of a phone sequence; ``<unk>``'s phone gets the id past the vocabulary (garbage)."""
+    return torch.tensor([vocab.get(p, len(vocab)) if p == UNKNOWN_PHONE else vocab[p] for p in phones])
+
+
 def choose_pronunciations(log_probs: torch.Tensor, tok_path: np.ndarray, pron: Pronunciation,
                           vocab: dict[str, int]) -> list[int]:
     """Per written word, the index of the pronunciation its frames on the anchoring path support
@@ -463,7 +467,7 @@ def choose_pronunciations(log_probs: torch.Tensor, tok_path: np.ndarray, pron: P
     np.maximum.at(last, words, frames)
     for i, alts in enumerate(pron.alternatives):
         if alts and last[i] >= 0:
-            candidates = [torch.tensor([vocab[p] for p in a]) for a in alts]
+            candidates = [target_ids(a, vocab) for a in alts]
             choice[i] = choose_variant(log_probs, (int(first[i]), int(last[i]) + 1), candidates)
     return choice
 
@@ -481,7 +485,7 @@ def finish(p: Prepared, out: dict, cout: dict | None, model: AlignmentModel, ctc
         raise OtalignError(audio_path, f"audio too short: {duration:.2f} s ({n} frames) cannot hold the "
                                        f"transcript's {m} phones")
     vocab = {t: i for i, t in enumerate(model.cfg.vocab)}
-    targets = torch.tensor([vocab.get(p, len(vocab)) if p == UNKNOWN_PHONE else vocab[p] for p in pron.phones])
+    targets = target_ids(pron.phones, vocab)
     lp, vocab_t, fs = out["log_probs"][0], model.cfg.vocab, model.frame_shift
     # the anchoring path also finds untranscribed speech, so every file gets one (O(frames x beam))
     anchors = find_anchors(lp, targets, pron.word_of_phone, vocab_t, fs) if SILENCE in vocab_t else None
@@ -491,7 +495,7 @@ def finish(p: Prepared, out: dict, cout: dict | None, model: AlignmentModel, ctc
         if any(choice):
             pron = pron.with_choice(choice)
             m = len(pron.phones)
-            targets = torch.tensor([vocab.get(p, len(vocab)) if p == UNKNOWN_PHONE else vocab[p] for p in pron.phones])
+            targets = target_ids(pron.phones, vocab)
             anchors = find_anchors(lp, targets, pron.word_of_phone, vocab_t, fs)
             chosen = [{"word": pron.words[i].written, "index": i, "phones": " ".join(pron.alternatives[i][c])}
                       for i, c in enumerate(choice) if c]
