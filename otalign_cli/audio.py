@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -55,3 +56,42 @@ def load_audio(path: Path) -> np.ndarray:
     if float(np.abs(samples).max()) < SILENCE_PEAK:
         raise OtalignError(path, "audio is silent (peak below -80 dBFS): nothing to align")
     return np.ascontiguousarray(samples, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    format: str  # soundfile's name for the container, e.g. WAV, FLAC, MP3
+    samplerate: int
+    channels: int
+    seconds: float
+
+
+def inspect_audio(path: Path) -> AudioInfo:
+    """What ``load_audio`` would find, without resampling: every sample is read and the same
+    problems raise the same ``OtalignError`` (unreadable, empty, NaN, silent)."""
+    if not path.exists():
+        raise OtalignError(path, "audio file not found")
+    if not path.is_file():
+        raise OtalignError(path, "not a regular file, not an audio file")
+    peak, frames, finite = 0.0, 0, True
+    try:
+        with sf.SoundFile(str(path)) as f:
+            info = (f.format, f.samplerate, f.channels)
+            while True:
+                block = f.read(BLOCK, dtype="float32", always_2d=True)
+                frames += block.shape[0]
+                if block.size:
+                    finite = finite and bool(np.isfinite(block).all())
+                    peak = max(peak, float(np.abs(block).max()) if finite else peak)
+                if block.shape[0] < BLOCK:
+                    break
+    except Exception as err:  # soundfile raises several types for corrupt data
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise OtalignError(path, f"cannot read audio ({reason})") from None
+    if frames == 0:
+        raise OtalignError(path, "audio is empty (0 samples)")
+    if not finite:
+        raise OtalignError(path, "audio contains NaN or infinite samples")
+    if peak < SILENCE_PEAK:
+        raise OtalignError(path, "audio is silent (peak below -80 dBFS): nothing to align")
+    return AudioInfo(info[0], info[1], info[2], frames / info[1])

@@ -7,6 +7,7 @@ command again skips every file whose outputs all exist.
 
 from __future__ import annotations
 
+import glob
 import multiprocessing
 import os
 from collections.abc import Iterator
@@ -16,8 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from otalign_cli.formats import OutputOptions
+
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3")
-TRANSCRIPT_EXTS = (".txt", ".lab")
+TRANSCRIPT_EXTS = (".txt", ".lab", ".TextGrid")  # a TextGrid transcript has one tier of utterances per speaker
 
 
 @dataclass(frozen=True)
@@ -40,13 +43,16 @@ class Outcome:
 
 
 def discover(corpus: Path) -> list[Item]:
-    """Audio files under ``corpus`` (any depth), each with its same-stem .txt/.lab if there is one.
+    """Audio files under ``corpus`` (any depth), each with its same-stem .txt/.lab/.TextGrid if there is one.
 
     The speaker is the first folder under the root (MFA's convention), "" for files at the top.
     """
     items = []
     for audio in sorted(p for p in corpus.rglob("*") if p.suffix.lower() in AUDIO_EXTS and p.is_file()):
         transcript = next((audio.with_suffix(e) for e in TRANSCRIPT_EXTS if audio.with_suffix(e).is_file()), None)
+        if transcript is None:  # TextGrid is spelt in several cases
+            transcript = next((p for p in audio.parent.glob(glob.escape(audio.stem) + ".*")
+                               if p.suffix.lower() == ".textgrid" and p.is_file()), None)
         rel = audio.relative_to(corpus)
         items.append(Item(audio, transcript, rel, rel.parts[0] if len(rel.parts) > 1 else ""))
     return items
@@ -95,18 +101,37 @@ def remove_stale_temporaries(out: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+@dataclass(frozen=True)
+class WorkerSettings:
+    """Everything a worker (process or Ray actor) needs to align files as ``otalign align`` would."""
+
+    model: Path | None = None
+    ctc_model: Path | None = None
+    with_ctc: bool = True
+    device: str = "cpu"
+    threads: int = 1
+    passes: int = 2
+    boundaries: bool = True
+    variants: bool = True
+    dictionary: Path | None = None
+    output_options: OutputOptions = OutputOptions()
+
+
 _WORKER: dict = {}
 
 
-def _init_worker(model: Path | None, ctc_model: Path | None, with_ctc: bool, device: str, threads: int,
-                 passes: int, boundaries: bool = True, variants: bool = True) -> None:
+def _init_worker(settings: WorkerSettings) -> None:
     import torch
 
     from otalign_cli.models import load_pair, model_summary
+    from otalign_cli.text.dictionary import read_dictionary
 
-    torch.set_num_threads(threads)
-    ottc, meta, ctc, cmeta = load_pair(model, ctc_model, with_ctc, device, boundaries)
-    _WORKER.update(ottc=ottc, ctc=ctc, device=device, passes=passes, variants=variants,
+    torch.set_num_threads(settings.threads)
+    ottc, meta, ctc, cmeta = load_pair(settings.model, settings.ctc_model, settings.with_ctc, settings.device,
+                                       settings.boundaries)
+    lexicon = read_dictionary(settings.dictionary) if settings.dictionary is not None else None
+    _WORKER.update(ottc=ottc, ctc=ctc, device=settings.device, passes=settings.passes, variants=settings.variants,
+                   lexicon=lexicon, output_options=settings.output_options,
                    models={"ottc": model_summary(meta), "ctc": model_summary(cmeta)})
 
 
@@ -124,7 +149,7 @@ def _write(item: Item, res, out: Path, formats: list[str]) -> Outcome:
     from otalign_cli.formats.write import write_outputs
 
     try:
-        write_outputs(output_base(out, item), formats, res, _WORKER["models"])
+        write_outputs(output_base(out, item), formats, res, _WORKER["models"], _WORKER["output_options"])
     except OtalignError as err:
         return Outcome(item, "failed", str(err))
     except Exception as err:  # one broken file must never stop the corpus
@@ -143,7 +168,7 @@ def _align_one(item: Item, out: Path, formats: list[str], readout: str) -> Outco
     try:
         res = align_file(item.audio, item.transcript, _WORKER["ottc"], _WORKER["ctc"], readout=readout,
                          passes=_WORKER["passes"], variants=_WORKER["variants"],
-                         device=_WORKER["device"])
+                         device=_WORKER["device"], lexicon=_WORKER["lexicon"])
     except OtalignError as err:
         return Outcome(item, "failed", str(err))
     except Exception as err:  # one broken file must never stop the corpus
@@ -172,7 +197,8 @@ def _align_group(items: list[Item], out: Path, formats: list[str], readout: str,
     try:
         results = align_files([(item.audio, item.transcript) for item in ready], _WORKER["ottc"],
                               _WORKER["ctc"], readout=readout, device=_WORKER["device"], passes=_WORKER["passes"],
-                              variants=_WORKER["variants"], adapt=AdaptConfig() if adapt else None)
+                              variants=_WORKER["variants"], adapt=AdaptConfig() if adapt else None,
+                              lexicon=_WORKER["lexicon"])
     except Exception:  # something no single file explains: fall back to one by one, unadapted
         return [_align_one(item, out, formats, readout) for item in items]
     by_item = {id(item): res for item, res in zip(ready, results)}
@@ -223,7 +249,8 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
               device: str = "cpu", backend: str = "local", address: str | None = None,
               group_size: int | None = None, previous_suspects: dict[str, list[dict]] | None = None,
               *, passes: int, boundaries: bool = True, variants: bool = True,
-              adapt: str = "none") -> Iterator[Outcome]:
+              adapt: str = "none", dictionary: Path | None = None,
+              output_options: OutputOptions | None = None) -> Iterator[Outcome]:
     """Align ``items`` with ``jobs`` workers (processes, or Ray actors); yields each outcome as it completes.
 
     Files whose outputs all exist come first, as skipped, with the suspect stretches an earlier
@@ -233,7 +260,8 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
     ``variants`` False keeps every word's first dictionary pronunciation (``--no-variants``).
     ``adapt`` "speaker" adapts the OTTC model to each speaker folder's files before aligning them
     (files at the top of the corpus have no known speaker and are aligned unadapted), "file" to
-    each file alone (``adapt_groups``).
+    each file alone (``adapt_groups``). ``dictionary`` is a pronunciation dictionary whose
+    entries come before CMUdict's (``text.dictionary``); ``output_options`` shape the outputs.
     """
     todo, done = pending(items, out, formats, overwrite)
     for item in done:
@@ -243,16 +271,18 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
     if backend == "ray":
         from otalign_cli.batch_ray import run_on_ray
 
-        yield from run_on_ray(todo, out, formats, readout, jobs, address, model, ctc_model, with_ctc, device, passes,
-                              boundaries, variants, adapt)
+        settings = WorkerSettings(model, ctc_model, with_ctc, device, 1, passes, boundaries, variants, dictionary,
+                                  output_options or OutputOptions())
+        yield from run_on_ray(todo, out, formats, readout, jobs, address, settings, adapt)
         return
     if group_size is None:
         group_size = 16 if str(device).startswith("cuda") else 1
     threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
+    settings = WorkerSettings(model, ctc_model, with_ctc, device, threads, passes, boundaries, variants, dictionary,
+                              output_options or OutputOptions())
     # spawn, not fork: a forked child of a process that already ran torch can deadlock in OpenMP
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_init_worker, initargs=(model, ctc_model, with_ctc, device, threads, passes, boundaries,
-                                                                 variants)) as pool:
+                             initializer=_init_worker, initargs=(settings,)) as pool:
         if adapt != "none":
             futures = [pool.submit(_align_group, g, out, formats, readout, adapted)
                        for g, adapted in adapt_groups(todo, adapt)]

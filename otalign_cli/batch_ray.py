@@ -11,16 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from otalign_cli.batch import Item, Outcome, _align_group, _align_one, _init_worker, adapt_groups
+from otalign_cli.batch import Item, Outcome, WorkerSettings, _align_group, _align_one, _init_worker, adapt_groups
 from otalign_cli.errors import OtalignError
 
 
 class _Aligner:
     """One worker: the models of ``_init_worker`` living in an actor's process."""
 
-    def __init__(self, model: Path | None, ctc_model: Path | None, with_ctc: bool, device: str, threads: int,
-                 passes: int, boundaries: bool, variants: bool) -> None:
-        _init_worker(model, ctc_model, with_ctc, device, threads, passes, boundaries, variants)
+    def __init__(self, settings: WorkerSettings) -> None:
+        _init_worker(settings)
 
     def align(self, item: Item, out: Path, formats: list[str], readout: str) -> Outcome:
         return _align_one(item, out, formats, readout)
@@ -31,9 +30,7 @@ class _Aligner:
 
 
 def run_on_ray(todo: list[Item], out: Path, formats: list[str], readout: str, actors: int, address: str | None,
-               model: Path | None, ctc_model: Path | None, with_ctc: bool, device: str,
-               passes: int, boundaries: bool = True, variants: bool = True,
-               adapt: str = "none") -> Iterator[Outcome]:
+               settings: WorkerSettings, adapt: str = "none") -> Iterator[Outcome]:
     """Yield outcomes as actors finish them. ``address`` None starts a local Ray with ``actors`` CPUs."""
     try:
         import ray
@@ -45,9 +42,9 @@ def run_on_ray(todo: list[Item], out: Path, formats: list[str], readout: str, ac
         kwargs = {"address": address} if address else {"num_cpus": actors}
         ray.init(include_dashboard=False, log_to_driver=False, logging_level="error", **kwargs)
     try:
-        on_gpu = str(device).startswith("cuda")
+        on_gpu = str(settings.device).startswith("cuda")
         remote = ray.remote(num_cpus=1, num_gpus=1 if on_gpu else 0)(_Aligner)
-        pool = ActorPool([remote.remote(model, ctc_model, with_ctc, device, 1, passes, boundaries, variants) for _ in range(actors)])
+        pool = ActorPool([remote.remote(settings) for _ in range(actors)])
         if adapt != "none":
             for outcomes in pool.map_unordered(lambda actor, g: actor.align_group.remote(g[0], out, formats, readout, g[1]),
                                                adapt_groups(todo, adapt)):

@@ -23,10 +23,10 @@ out_console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 
-class Format(str, Enum):
-    textgrid = "textgrid"
-    ctm = "ctm"
-    json = "json"
+from otalign_cli.formats import FORMATS, PHONE_SETS, OutputOptions  # noqa: E402  (no torch: cheap)
+
+Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # every registered output format
+PhoneSet = Enum("PhoneSet", {name: name for name in PHONE_SETS}, type=str)
 
 
 class Readout(str, Enum):
@@ -80,6 +80,8 @@ def report_table(res, min_confidence: float | None = None) -> Table:
     t.add_row("readout", f"{res.readout}{passes}")
     t.add_row("words aligned", str(len(res.ot.words)))
     t.add_row("phones aligned", str(len(res.ot.phones)))
+    if s.get("utterances"):
+        t.add_row("utterances (speaker tiers)", str(s["utterances"]))
     if s.get("oov"):
         t.add_row("words pronounced by G2P", ", ".join(s["oov"]))
     if s.get("pronunciations"):
@@ -117,7 +119,7 @@ def _check_passes(passes: int, model) -> None:
 def align(
     audio: Annotated[Path, typer.Argument(help="Recording: wav, flac, ogg or mp3, any sample rate.")],
     transcript: Annotated[Path, typer.Argument(help="UTF-8 text file with what is said.")],
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Output path (each format swaps in its own extension) or an existing folder. Default: next to the audio.")] = None,
+    output_arg: Annotated[Optional[str], typer.Option("-o", "--output", help="Output path (each format swaps in its own extension), or a folder (an existing one, or any path ending in /). Default: next to the audio.")] = None,
     fmt: Annotated[list[Format], typer.Option("--format", "-f", help="Output format; repeat for several.")] = [Format.textgrid],  # noqa: B006
     model: Annotated[Optional[Path], typer.Option("--model", help="OTTC checkpoint (default: bundled English model).")] = None,
     ctc_model: Annotated[Optional[Path], typer.Option("--ctc-model", help="CTC twin checkpoint for the comparison.")] = None,
@@ -130,16 +132,25 @@ def align(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing output files.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the report table.")] = False,
     min_confidence: Annotated[Optional[float], typer.Option("--min-confidence", help="List words whose confidence is below this (0-1) in the report.")] = None,
+    dictionary: Annotated[Optional[Path], typer.Option("--dictionary", help="Pronunciation dictionary (MFA format: WORD PHONE ...); its entries come before CMUdict's.")] = None,
+    phone_set: Annotated[PhoneSet, typer.Option("--phone-set", help="Phone labels in the outputs: arpabet (the models' own) or ipa.")] = PhoneSet.arpabet,
+    include_original_text: Annotated[bool, typer.Option("--include-original-text", help="TextGrid/EAF/JSON: add an utterances tier with the transcript as written.")] = False,
+    max_line_chars: Annotated[int, typer.Option("--max-line-chars", min=1, help="Subtitles (srt, vtt): characters per line.")] = 42,
+    max_cue_lines: Annotated[int, typer.Option("--max-cue-lines", min=1, help="Subtitles: lines per cue.")] = 2,
+    max_cue_seconds: Annotated[float, typer.Option("--max-cue-seconds", min=0.1, help="Subtitles: longest cue in seconds.")] = 7.0,
 ) -> None:
     """Align one recording with its transcript; write TextGrid / CTM / JSON and report the label delay."""
     from otalign_cli.formats import output_paths
     from otalign_cli.formats.write import write_outputs
     from otalign_cli.models import load_pair, model_summary, resolve_device
     from otalign_cli.pipeline import align_file
+    from otalign_cli.text.dictionary import read_dictionary
 
     formats = list(dict.fromkeys(f.value for f in fmt))
+    output = Path(output_arg) if output_arg is not None else None
+    output_options = OutputOptions(phone_set.value, include_original_text, max_line_chars, max_cue_lines, max_cue_seconds)
     base = output if output is not None else audio
-    if output is not None and (output.is_dir() or str(output).endswith(("/", "\\"))):
+    if output is not None and (output.is_dir() or output_arg.endswith(("/", "\\"))):
         base = output / audio.name  # a folder: files named after the audio inside it
     targets = [p for f in formats for p in output_paths(base, f)]
     if audio.resolve() in {p.resolve() for p in targets}:
@@ -148,12 +159,14 @@ def align(
     if existing and not overwrite:
         fail(f"{existing[0]}: output exists (use --overwrite to replace it)")
     try:
+        lexicon = read_dictionary(dictionary) if dictionary is not None else None
         dev = resolve_device(device.value)
         ottc, meta, ctc_net, cmeta = load_pair(model, ctc_model, ctc, dev, boundaries)
         _check_passes(passes, ottc)
         res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value, device=dev, passes=passes,
-                         variants=variants)
-        written = write_outputs(base, formats, res, {"ottc": model_summary(meta), "ctc": model_summary(cmeta)})
+                         variants=variants, lexicon=lexicon)
+        written = write_outputs(base, formats, res, {"ottc": model_summary(meta), "ctc": model_summary(cmeta)},
+                                output_options)
     except OtalignError as err:
         fail(str(err))
     except ValueError as err:
@@ -182,6 +195,12 @@ def batch(
     adapt: Annotated[str, typer.Option("--adapt", help="none, speaker (adapt the OTTC model to each speaker folder's files before aligning them) or file (to each file alone).")] = "none",
     backend: Annotated[Backend, typer.Option("--backend", help="local: worker processes here; ray: Ray actors (pip install 'otalign[ray]').")] = Backend.local,
     address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (e.g. ray://head:10001 or auto); default: start a local Ray with --jobs CPUs.")] = None,
+    dictionary: Annotated[Optional[Path], typer.Option("--dictionary", help="Pronunciation dictionary (MFA format: WORD PHONE ...); its entries come before CMUdict's.")] = None,
+    phone_set: Annotated[PhoneSet, typer.Option("--phone-set", help="Phone labels in the outputs: arpabet (the models' own) or ipa.")] = PhoneSet.arpabet,
+    include_original_text: Annotated[bool, typer.Option("--include-original-text", help="TextGrid/EAF/JSON: add an utterances tier with the transcript as written.")] = False,
+    max_line_chars: Annotated[int, typer.Option("--max-line-chars", min=1, help="Subtitles (srt, vtt): characters per line.")] = 42,
+    max_cue_lines: Annotated[int, typer.Option("--max-cue-lines", min=1, help="Subtitles: lines per cue.")] = 2,
+    max_cue_seconds: Annotated[float, typer.Option("--max-cue-seconds", min=0.1, help="Subtitles: longest cue in seconds.")] = 7.0,
 ) -> None:
     """Align every file of a corpus; failures go to OUT/errors.tsv, totals to OUT/summary.json."""
     import json
@@ -193,6 +212,7 @@ def batch(
                                    suspect_rows, summarize_outcomes)
     from otalign_cli.formats.atomic import write_text_atomic
     from otalign_cli.models import load_pair, resolve_device
+    from otalign_cli.text.dictionary import read_dictionary
 
     if not corpus.is_dir():
         fail(f"{corpus}: not a folder", code=2)
@@ -213,6 +233,8 @@ def batch(
     if not items:
         fail(f"{corpus}: no audio files (wav, flac, ogg, mp3) found", code=2)
     try:
+        if dictionary is not None:
+            read_dictionary(dictionary)  # a bad dictionary fails once, here, not once per file
         dev = resolve_device(device.value)
         ottc, _, _, _ = load_pair(model, ctc_model, ctc, "cpu")  # a bad model fails once, here, not once per file
         _check_passes(passes, ottc)
@@ -233,7 +255,9 @@ def batch(
         suspects_log.write(SUSPECTS_HEADER)
         for o in run_batch(items, out, formats, readout.value, jobs, overwrite, model, ctc_model, ctc, dev,
                            backend.value, address, previous_suspects=previous, passes=passes,
-                           boundaries=boundaries, variants=variants, adapt=adapt):
+                           boundaries=boundaries, variants=variants, adapt=adapt, dictionary=dictionary,
+                           output_options=OutputOptions(phone_set.value, include_original_text, max_line_chars,
+                                                        max_cue_lines, max_cue_seconds)):
             outcomes.append(o)
             suspects_log.write(suspect_rows(o))
             suspects_log.flush()
@@ -260,6 +284,80 @@ def batch(
         table.add_row("label delay CTC - OT mean / median / p90 (ms)", f"{d['mean']:+.1f} / {d['median']:+.1f} / {d['p90']:+.1f}")
     out_console.print(table)
     if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def validate(
+    corpus: Annotated[Path, typer.Argument(help="Corpus folder, as batch reads it.")],
+    dictionary: Annotated[Optional[Path], typer.Option("--dictionary", help="Pronunciation dictionary (MFA format) to check the words against, before CMUdict.")] = None,
+    tsv: Annotated[Optional[Path], typer.Option("--tsv", help="Write every problem to this TSV (path, problem, detail).")] = None,
+    g2p_out: Annotated[Optional[Path], typer.Option("--g2p-dictionary", help="Write the words G2P would pronounce, with its pronunciations, as a dictionary to edit and pass back with --dictionary.")] = None,
+    model: Annotated[Optional[Path], typer.Option("--model", help="Check lengths against this OTTC model's frame rate (loads it); default: the bundled models' 20 ms.")] = None,
+    show: Annotated[int, typer.Option("--show", min=0, help="Problems listed on screen (all go to --tsv).")] = 50,
+) -> None:
+    """Check a corpus before a long run: audio, transcripts, pronunciations, lengths, stems. Exit 0 only if every file would align."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from otalign_cli.batch import discover
+    from otalign_cli.formats.atomic import write_text_atomic
+    from otalign_cli.text.dictionary import read_dictionary
+    from otalign_cli.validate import BUNDLED_FRAME_SHIFT, g2p_dictionary, problems_tsv, validate_corpus
+
+    if not corpus.is_dir():
+        fail(f"{corpus}: not a folder", code=2)
+    frame_shift = BUNDLED_FRAME_SHIFT
+    try:
+        lexicon = read_dictionary(dictionary) if dictionary is not None else None
+        if model is not None:
+            from otalign_cli.models import load_pair
+
+            frame_shift = load_pair(model, None, False, "cpu")[0].frame_shift
+    except OtalignError as err:
+        fail(str(err))
+    n = len(discover(corpus))
+    if n == 0:
+        fail(f"{corpus}: no audio files (wav, flac, ogg, mp3) found", code=1)
+    with Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(), console=err_console) as progress:
+        task = progress.add_task("checking", total=n)
+        v = validate_corpus(corpus, lexicon, frame_shift, on_file=lambda: progress.advance(task))
+    summary = Table(title=f"otalign validate {corpus}")
+    summary.add_column("measure")
+    summary.add_column("value", justify="right")
+    summary.add_row("audio files", str(v.files))
+    summary.add_row("would align", str(v.ready))
+    summary.add_row("with a problem", str(v.files - v.ready))
+    summary.add_row("audio hours", f"{v.audio_seconds / 3600:.2f}")
+    for fmt, count in v.formats.most_common():
+        summary.add_row(f"audio {fmt}", str(count))
+    summary.add_row("words pronounced by G2P (distinct)", str(len(v.g2p)))
+    out_console.print(summary)
+    if v.problems:
+        t = Table(title=f"problems ({len(v.problems)})")
+        for col in ("file", "problem", "detail"):
+            t.add_column(col)
+        for p in v.problems[:show]:
+            t.add_row(p.path, p.kind, p.detail)
+        out_console.print(t)
+        if len(v.problems) > show:
+            out_console.print(f"... {len(v.problems) - show} more" + (f" in {tsv}" if tsv else " (--tsv FILE lists all)"))
+    if v.g2p:
+        t = Table(title="words pronounced by G2P (copy into a dictionary to correct them)")
+        for col in ("word", "files", "pronunciation"):
+            t.add_column(col)
+        for w, count in v.g2p_count.most_common(show):
+            t.add_row(w, str(count), " ".join(v.g2p[w]))
+        out_console.print(t)
+    try:
+        if tsv is not None:
+            write_text_atomic(tsv, problems_tsv(v))
+            out_console.print(f"wrote {tsv}", highlight=False)
+        if g2p_out is not None:
+            write_text_atomic(g2p_out, g2p_dictionary(v))
+            out_console.print(f"wrote {g2p_out}", highlight=False)
+    except OSError as err:
+        fail(f"{err.filename}: cannot write ({err.strerror})")
+    if v.problems:
         raise typer.Exit(1)
 
 

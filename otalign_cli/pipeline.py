@@ -24,6 +24,7 @@ from otalign_cli.features import log_mel, min_samples
 from otalign_cli.inference import run_model, run_model_many
 from otalign_cli.model import AlignmentModel
 from otalign_cli.text.phones import SILENCE, UNKNOWN_PHONE
+from otalign_cli.text.dictionary import Dictionary
 from otalign_cli.text.pronounce import Pronunciation, pronounce_transcript
 
 READOUTS = ("refine", "banded", "plain", "viterbi")
@@ -50,6 +51,8 @@ class Segment:
     start: float
     end: float
     confidence: float | None = None  # mean posterior of the token over its span, in [0, 1]
+    text: str = ""  # words: the token as written in the transcript, punctuation included
+    speaker: str = ""  # set when the transcript names speakers (a TextGrid with one tier per speaker)
 
 
 @dataclass
@@ -59,6 +62,17 @@ class Alignment:
     words: list[Segment]
     phones: list[Segment]
     phone_word: list[int]
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A stretch of the recording and its transcript: the whole file for a plain text transcript,
+    one interval of a speaker's tier for a TextGrid transcript."""
+
+    speaker: str
+    start: float
+    end: float
+    text: str
 
 
 @dataclass
@@ -71,6 +85,8 @@ class FileResult:
     ctc: Alignment | None
     stats: dict = field(default_factory=dict)
     traces: dict = field(default_factory=dict)  # per-frame model outputs for plotting (numpy)
+    utterances: list[Utterance] = field(default_factory=list)  # what the transcript said, where
+
 
 
 def delay_summary(ctc_onsets: torch.Tensor, ot_onsets: torch.Tensor) -> dict[str, float]:
@@ -127,7 +143,7 @@ def _to_alignment(spans: Spans, pron: Pronunciation, frame_shift: float, duratio
         ks = [k for k, w in enumerate(pron.word_of_phone) if w == w_idx]
         known = [conf[k] for k in ks if conf[k] is not None]
         word_conf = sum(known) / len(known) if known else None
-        words.append(Segment(word.written, on[ks[0]], off[ks[-1]], word_conf))
+        words.append(Segment(word.written, on[ks[0]], off[ks[-1]], word_conf, word.raw or word.written))
     return Alignment(words, phones, list(pron.word_of_phone))
 
 
@@ -364,9 +380,10 @@ class Prepared:
     feats: torch.Tensor
     duration: float
     t0: float
+    text: str = ""  # the transcript as written, whitespace collapsed
 
 
-def prepare(audio_path: Path, transcript_path: Path) -> Prepared:
+def prepare(audio_path: Path, transcript_path: Path, lexicon: Dictionary | None = None) -> Prepared:
     """Read and check one file's transcript and audio; raises ``OtalignError`` naming the file."""
     if not transcript_path.is_file():
         raise OtalignError(transcript_path, "transcript file not found")
@@ -374,14 +391,14 @@ def prepare(audio_path: Path, transcript_path: Path) -> Prepared:
         text = transcript_path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise OtalignError(transcript_path, "transcript is not UTF-8 text") from None
-    pron = pronounce_transcript(text, str(transcript_path))
+    pron = pronounce_transcript(text, str(transcript_path), lexicon)
     t0 = time.perf_counter()  # speed counts the audio path, not the one-time lexicon load
     samples = load_audio(audio_path)
     if samples.size < min_samples():
         raise OtalignError(audio_path, f"audio too short: {samples.size} samples ({samples.size / SAMPLE_RATE * 1000:.1f} ms), "
                                        "less than one 25 ms analysis frame")
     feats = log_mel(torch.from_numpy(samples))
-    return Prepared(audio_path, transcript_path, pron, feats, len(samples) / SAMPLE_RATE, t0)
+    return Prepared(audio_path, transcript_path, pron, feats, len(samples) / SAMPLE_RATE, t0, " ".join(text.split()))
 
 
 def _passes_for(readout: str, passes: int) -> int:
@@ -396,12 +413,18 @@ def ctc_applies(pron: Pronunciation) -> bool:
 
 def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, ctc_model: AlignmentModel | None,
                readout: str = DEFAULT_READOUT, device: str = "cpu", passes: int = DEFAULT_PASSES,
-               variants: bool = True) -> FileResult:
+               variants: bool = True, lexicon: Dictionary | None = None) -> FileResult:
     """Align one file; raises ``OtalignError`` naming the file for any bad input.
 
     ``passes`` shifted encoder passes feed the refine readout (see ``forward``); ``variants``
-    lets the audio choose among a word's pronunciations (see ``finish``)."""
-    p = prepare(audio_path, transcript_path)
+    lets the audio choose among a word's pronunciations (see ``finish``); ``lexicon`` is the
+    user's pronunciation dictionary, looked up before CMUdict."""
+    from otalign_cli.text.utterances import names_speakers
+
+    if names_speakers(transcript_path):
+        return align_utterances(audio_path, transcript_path, model, ctc_model, readout, device, passes, variants,
+                                lexicon)
+    p = prepare(audio_path, transcript_path, lexicon)
     out = forward(model, p.feats, device, _passes_for(readout, passes))
     cout = forward(ctc_model, p.feats, device) if ctc_model is not None and ctc_applies(p.pron) else None
     return finish(p, out, cout, model, ctc_model, readout, device, variants)
@@ -410,16 +433,32 @@ def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, c
 def align_files(pairs: list[tuple[Path, Path]], model: AlignmentModel, ctc_model: AlignmentModel | None,
                 readout: str = DEFAULT_READOUT, device: str = "cpu",
                 passes: int = DEFAULT_PASSES, variants: bool = True,
-                adapt: AdaptConfig | None = None) -> list[FileResult | OtalignError]:
+                adapt: AdaptConfig | None = None, lexicon: Dictionary | None = None) -> list[FileResult | OtalignError]:
     """Align several files with their encoder passes batched by length (for a GPU); per file, the
     result or the ``OtalignError`` that file raised.
 
     With ``adapt``, the files are taken to be one speaker's: the OTTC model's heads are first
-    tuned on their transcripts (``adapt.adapt_heads``), and that copy aligns them."""
+    tuned on their transcripts (``adapt.adapt_heads``), and that copy aligns them. Files whose
+    transcript names speakers (a TextGrid) are aligned one by one, unadapted (``align_utterances``)."""
+    from otalign_cli.text.utterances import names_speakers
+
+    if any(names_speakers(t) for _, t in pairs):
+        plain = iter(align_files([(a, t) for a, t in pairs if not names_speakers(t)], model, ctc_model, readout,
+                                 device, passes, variants, adapt, lexicon))
+        mixed: list[FileResult | OtalignError] = []
+        for a, t in pairs:
+            if not names_speakers(t):
+                mixed.append(next(plain))
+                continue
+            try:
+                mixed.append(align_file(a, t, model, ctc_model, readout, device, passes, variants, lexicon))
+            except OtalignError as err:
+                mixed.append(err)
+        return mixed
     prepared: list[Prepared | OtalignError] = []
     for audio, transcript in pairs:
         try:
-            prepared.append(prepare(audio, transcript))
+            prepared.append(prepare(audio, transcript, lexicon))
         except OtalignError as err:
             prepared.append(err)
     good = [p for p in prepared if isinstance(p, Prepared)]
@@ -544,4 +583,82 @@ def finish(p: Prepared, out: dict, cout: dict | None, model: AlignmentModel, ctc
         post = cout["log_probs"][0].exp()
         traces.update(ctc_frame_shift=ctc_model.frame_shift, ctc_blank=post[:, 0].numpy(),
                       ctc_token=post[:, 1:].max(1).values.numpy())
-    return FileResult(audio_path, p.transcript, duration, name, ot, ctc, stats, traces)
+    return FileResult(audio_path, p.transcript, duration, name, ot, ctc, stats, traces,
+                      [Utterance("", 0.0, duration, p.text)])
+
+
+def _shifted(al: Alignment, dt: float, speaker: str, first_word: int) -> Alignment:
+    def move(x: Segment) -> Segment:
+        return Segment(x.label, x.start + dt, x.end + dt, x.confidence, x.text, speaker)
+
+    return Alignment([move(w) for w in al.words], [move(p) for p in al.phones], [k + first_word for k in al.phone_word])
+
+
+def _merged(parts: list[Alignment]) -> Alignment:
+    return Alignment([w for a in parts for w in a.words], [p for a in parts for p in a.phones],
+                     [k for a in parts for k in a.phone_word])
+
+
+def align_utterances(audio_path: Path, transcript_path: Path, model: AlignmentModel,
+                     ctc_model: AlignmentModel | None, readout: str = DEFAULT_READOUT, device: str = "cpu",
+                     passes: int = DEFAULT_PASSES, variants: bool = True,
+                     lexicon: Dictionary | None = None) -> FileResult:
+    """Align a recording whose transcript is a TextGrid with one tier of utterances per speaker:
+    each utterance inside its own interval, times back on the recording's clock, every word and
+    phone marked with its speaker. An utterance that cannot be aligned fails the file, naming it."""
+    from otalign_cli.text.utterances import read_utterances
+
+    utts = read_utterances(transcript_path)
+    samples = load_audio(audio_path)
+    t0 = time.perf_counter()
+    duration = len(samples) / SAMPLE_RATE
+    ots, ctcs, stats_all = [], [], []
+    words_before = ctc_words_before = 0
+    for u in utts:
+        where = f"{u.speaker or 'tier'} {u.start:.2f}-{u.end:.2f} s"
+        if u.start >= duration:
+            raise OtalignError(transcript_path, f"utterance {where} starts after the audio ends ({duration:.2f} s)")
+        a, b = int(round(u.start * SAMPLE_RATE)), min(len(samples), int(round(u.end * SAMPLE_RATE)))
+        piece = samples[a:b]
+        if piece.size < min_samples():
+            raise OtalignError(transcript_path, f"utterance {where} is shorter than one 25 ms analysis frame")
+        pron = pronounce_transcript(u.text, f"{transcript_path} ({where})", lexicon)
+        p = Prepared(audio_path, transcript_path, pron, log_mel(torch.from_numpy(piece)), piece.size / SAMPLE_RATE,
+                     time.perf_counter(), u.text)
+        out = forward(model, p.feats, device, _passes_for(readout, passes))
+        cout = forward(ctc_model, p.feats, device) if ctc_model is not None and ctc_applies(pron) else None
+        try:
+            r = finish(p, out, cout, model, ctc_model, readout, device, variants)
+        except OtalignError as err:
+            raise OtalignError(audio_path, f"utterance {where}: {err.message}") from None
+        dt = a / SAMPLE_RATE
+        ots.append(_shifted(r.ot, dt, u.speaker, words_before))
+        words_before += len(r.ot.words)
+        if r.ctc is not None:
+            ctcs.append(_shifted(r.ctc, dt, u.speaker, ctc_words_before))
+            ctc_words_before += len(r.ctc.words)
+        for x in r.stats.get("suspect", []):
+            x.update(start=round(x["start"] + dt, 3), end=round(x["end"] + dt, 3))
+        stats_all.append(r.stats)
+        name = r.readout
+    ot = _merged(ots)
+    ctc = _merged(ctcs) if ctcs and len(ctcs) == len(utts) else None
+    frames = [s["phones"] for s in stats_all]
+    stats: dict = {"dropped_pct": float(np.average([s["dropped_pct"] for s in stats_all], weights=frames)),
+                   "phones": len(ot.phones), "words": len(ot.words), "utterances": len(utts),
+                   "oov": [w for s in stats_all for w in s["oov"]],
+                   "suspect": [x for s in stats_all for x in s["suspect"]],
+                   "pronunciations": [c for s in stats_all for c in s["pronunciations"]]}
+    if "passes" in stats_all[0]:
+        stats["passes"] = stats_all[0]["passes"]
+    if ctc is not None:
+        stats["ctc_peaky_pct"] = float(np.average([s["ctc_peaky_pct"] for s in stats_all], weights=frames))
+        stats["label_delay"] = delay_summary(torch.tensor([p.start for p in ctc.phones]),
+                                             torch.tensor([p.start for p in ot.phones]))
+    elif ctc_model is not None:
+        stats["ctc_skipped"] = next((s["ctc_skipped"] for s in stats_all if "ctc_skipped" in s),
+                                    "not every utterance could be aligned by the CTC twin")
+    wall = time.perf_counter() - t0
+    stats["seconds"] = wall
+    stats["real_time_factor"] = duration / wall if wall > 0 else float("inf")
+    return FileResult(audio_path, transcript_path, duration, name, ot, ctc, stats, {}, list(utts))

@@ -45,10 +45,12 @@ def test_textgrid_opens_in_praat_and_praatio(aligned):
     d, _ = aligned
     path = d / "dashwood.TextGrid"
     tg = parselmouth.read(str(path))  # Praat itself parses the file
-    assert parselmouth.praat.call(tg, "Get number of tiers") == 4
+    assert parselmouth.praat.call(tg, "Get number of tiers") == 5
     assert parselmouth.praat.call(tg, "Get tier name...", 3) == "ctc-words"
     pt = ptg.openTextgrid(str(path), includeEmptyIntervals=False)
-    assert pt.tierNames == ("words", "phones", "ctc-words", "ctc-phones")
+    assert pt.tierNames == ("words", "phones", "ctc-words", "ctc-phones", "otalign")
+    info = pt.getTier("otalign").entries  # what produced the times, visible in Praat
+    assert len(info) == 1 and "readout refine" in info[0].label and "model en-ottc" in info[0].label
     expected = [w.written for w in normalize_transcript(EXAMPLE_TXT.read_text())]
     for tier in ("words", "ctc-words"):
         entries = pt.getTier(tier).entries

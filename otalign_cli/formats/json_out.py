@@ -3,29 +3,34 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from otalign_cli import __version__
-from otalign_cli.formats.atomic import write_text_atomic
-from otalign_cli.pipeline import Alignment, FileResult
+from otalign_cli.formats import OutputContext, OutputFormat, register
+
+if TYPE_CHECKING:
+    from otalign_cli.pipeline import Alignment, FileResult
 
 
-def _entry(key: str, s) -> dict:
-    d = {key: s.label, "start": round(s.start, 4), "end": round(s.end, 4)}
+def _entry(key: str, s, label: str | None = None) -> dict:
+    d = {key: s.label if label is None else label, "start": round(s.start, 4), "end": round(s.end, 4)}
     if s.confidence is not None:
         d["confidence"] = round(s.confidence, 4)
+    if s.speaker:
+        d["speaker"] = s.speaker
     return d
 
 
-def _words(al: Alignment) -> list[dict]:
+def _words(al: Alignment, ctx: OutputContext) -> list[dict]:
     out = []
     for w_idx, w in enumerate(al.words):
-        phones = [_entry("phone", p) for p, owner in zip(al.phones, al.phone_word) if owner == w_idx]
+        phones = [_entry("phone", p, ctx.phone(p.label)) for p, owner in zip(al.phones, al.phone_word) if owner == w_idx]
         out.append({**_entry("word", w), "phones": phones})
     return out
 
 
-def result_dict(res: FileResult, models: dict[str, dict]) -> dict:
+def result_dict(res: FileResult, models: dict[str, dict], ctx: OutputContext | None = None) -> dict:
+    ctx = ctx or OutputContext(models)
     d = {
         "audio": str(res.audio),
         "transcript": str(res.transcript),
@@ -33,15 +38,22 @@ def result_dict(res: FileResult, models: dict[str, dict]) -> dict:
         "otalign_version": __version__,
         "model": models.get("ottc", {}),
         "readout": res.readout,
-        "words": _words(res.ot),
+        "phone_set": ctx.options.phone_set,
+        "words": _words(res.ot, ctx),
         # timings stay out of the file, so the same input always gives the same bytes
         "stats": {k: v for k, v in res.stats.items() if k not in ("label_delay", "seconds", "real_time_factor")},
     }
+    if any(u.speaker for u in res.utterances) or ctx.options.include_original_text:
+        d["utterances"] = [{"speaker": u.speaker, "start": round(u.start, 4), "end": round(u.end, 4), "text": u.text}
+                           for u in res.utterances]
     if res.ctc is not None:
-        d["ctc"] = {"model": models.get("ctc", {}), "words": _words(res.ctc)}
+        d["ctc"] = {"model": models.get("ctc", {}), "words": _words(res.ctc, ctx)}
         d["label_delay"] = res.stats.get("label_delay", {})
     return d
 
 
-def write_json(path: Path, res: FileResult, models: dict[str, dict]) -> None:
-    write_text_atomic(path, json.dumps(result_dict(res, models), indent=2, ensure_ascii=False) + "\n")
+def render(res: FileResult, ctx: OutputContext):
+    return (json.dumps(result_dict(res, ctx.models, ctx), indent=2, ensure_ascii=False) + "\n",)
+
+
+register(OutputFormat("json", (".json",), render, "JSON: words with their phones nested, model, readout, stats"))

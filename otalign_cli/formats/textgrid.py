@@ -1,15 +1,26 @@
-"""Praat TextGrid output through praatio (long format; pauses are empty intervals)."""
+"""Praat TextGrid output through praatio (long format; pauses are empty intervals).
+
+Besides the tiers of ``formats.tiers``, the last tier, ``otalign``, holds one interval over the
+whole file naming otalign's version, the readout and the models, where a Praat user sees it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from praatio import textgrid as ptg
 
 from otalign_cli.errors import OtalignError
+from otalign_cli.formats import OutputContext, OutputFormat, register
 from otalign_cli.formats.atomic import write_with
+from otalign_cli.formats.tiers import interval_tiers, provenance
+
+if TYPE_CHECKING:
+    from otalign_cli.pipeline import FileResult
 
 Interval = tuple[float, float, str]
+INFO_TIER = "otalign"
 
 
 def build_textgrid(tiers: dict[str, list[Interval]], duration: float) -> ptg.Textgrid:
@@ -22,9 +33,21 @@ def build_textgrid(tiers: dict[str, list[Interval]], duration: float) -> ptg.Tex
     return tg
 
 
+def _saver(tg: ptg.Textgrid):
+    return lambda path: tg.save(str(path), format="long_textgrid", includeBlankSpaces=True)
+
+
 def write_textgrid(path: Path, tiers: dict[str, list[Interval]], duration: float) -> None:
-    tg = build_textgrid(tiers, duration)
-    write_with(path, lambda tmp: tg.save(str(tmp), format="long_textgrid", includeBlankSpaces=True))
+    write_with(path, _saver(build_textgrid(tiers, duration)))
+
+
+def render(res: FileResult, ctx: OutputContext):
+    tiers = interval_tiers(res, ctx)
+    tiers[INFO_TIER] = [(0.0, res.duration, provenance(res, ctx))]
+    return (_saver(build_textgrid(tiers, res.duration)),)
+
+
+register(OutputFormat("textgrid", (".TextGrid",), render, "Praat TextGrid: words, phones (and CTC) tiers"))
 
 
 def read_textgrid(path: Path) -> dict[str, list[Interval]]:

@@ -1,42 +1,48 @@
-"""Write one aligned file in every requested format."""
+"""Write one aligned file in every requested format, all or none."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
-from otalign_cli import __version__
-from otalign_cli.formats import output_paths
-from otalign_cli.formats.ctm import write_ctm
-from otalign_cli.formats.json_out import write_json
-from otalign_cli.formats.textgrid import write_textgrid
-from otalign_cli.pipeline import Alignment, FileResult
+from otalign_cli.formats import REGISTRY, OutputContext, OutputOptions, Payload, output_paths
+from otalign_cli.formats.atomic import _umask
+from otalign_cli.formats.tiers import Interval
+from otalign_cli.pipeline import FileResult
 
 
-def _intervals(al: Alignment, tier: str) -> list[tuple[float, float, str]]:
-    return [(s.start, s.end, s.label) for s in (al.words if tier == "words" else al.phones)]
+def textgrid_tiers(res: FileResult) -> dict[str, list[Interval]]:
+    """words / phones (and ctc-words / ctc-phones) as the plot draws them."""
+    from otalign_cli.formats.tiers import interval_tiers
+
+    return interval_tiers(res, OutputContext())
 
 
-def textgrid_tiers(res: FileResult) -> dict[str, list[tuple[float, float, str]]]:
-    tiers = {"words": _intervals(res.ot, "words"), "phones": _intervals(res.ot, "phones")}
-    if res.ctc is not None:
-        tiers["ctc-words"] = _intervals(res.ctc, "words")
-        tiers["ctc-phones"] = _intervals(res.ctc, "phones")
-    return tiers
-
-
-def write_outputs(base: Path, formats: list[str], res: FileResult, models: dict[str, dict]) -> list[Path]:
-    written: list[Path] = []
+def write_outputs(base: Path, formats: list[str], res: FileResult, models: dict[str, dict],
+                  options: OutputOptions | None = None) -> list[Path]:
+    """Render every format, write each file to a temporary beside its target, then move them all
+    into place; if anything fails, no output of this file is created or changed."""
+    ctx = OutputContext(models, options or OutputOptions(), base)
+    files: list[tuple[Path, Payload]] = []
     for fmt in formats:
-        paths = output_paths(base, fmt)
-        if fmt == "textgrid":
-            write_textgrid(paths[0], textgrid_tiers(res), res.duration)
-        elif fmt == "ctm":
-            ottc = models.get("ottc", {})
-            comment = (f"otalign {__version__}, readout {res.readout}, model {ottc.get('name')} "
-                       f"(sha256 {str(ottc.get('sha256'))[:12]})")
-            write_ctm(paths[0], res.audio.stem, res.ot.words, comment)
-            write_ctm(paths[1], res.audio.stem, res.ot.phones, comment)
-        elif fmt == "json":
-            write_json(paths[0], res, models)
-        written.extend(paths)
-    return written
+        files += zip(output_paths(base, fmt), REGISTRY[fmt].render(res, ctx))
+    temps: list[tuple[Path, str]] = []
+    try:
+        for target, payload in files:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            os.close(fd)
+            temps.append((target, tmp))
+            if isinstance(payload, str):
+                Path(tmp).write_text(payload, encoding="utf-8")
+            else:
+                payload(Path(tmp))
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
+        for target, tmp in temps:
+            os.replace(tmp, target)
+    finally:
+        for _, tmp in temps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return [target for target, _ in files]

@@ -35,6 +35,7 @@ class WrittenWord:
 
     written: str
     spoken: tuple[str, ...]
+    raw: str = ""  # the token as it stands in the transcript, punctuation included (for subtitles)
 
 
 def fold_accents(text: str) -> str:
@@ -112,16 +113,16 @@ def normalize_transcript(text: str) -> list[WrittenWord]:
     out: list[WrittenWord] = []
     for raw in text.split():
         if raw.lower().strip(".,;:!?") == UNKNOWN_WORD:
-            out.append(WrittenWord(UNKNOWN_WORD, (UNKNOWN_WORD,)))
+            out.append(WrittenWord(UNKNOWN_WORD, (UNKNOWN_WORD,), raw))
             continue
         core = raw.strip(_EDGE_PUNCT)
         if raw.endswith("%") and core and core[-1].isdigit():
             core += "%"
         if not core:
             if raw in _SYMBOLS:
-                out.append(WrittenWord(raw, tuple(_SYMBOLS[raw])))
+                out.append(WrittenWord(raw, tuple(_SYMBOLS[raw]), raw))
             continue
         spoken = spoken_form(fold_accents(core))
         if spoken:
-            out.append(WrittenWord(core, tuple(spoken)))
+            out.append(WrittenWord(core, tuple(spoken), raw))
     return out

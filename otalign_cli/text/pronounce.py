@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from otalign_cli.errors import OtalignError
+from otalign_cli.text.dictionary import Dictionary
 from otalign_cli.text.g2p import g2p
 from otalign_cli.text.lexicon import load_cmudict
 from otalign_cli.text.normalize import WrittenWord, normalize_transcript
@@ -49,18 +50,24 @@ WEAK_FORMS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
-def variants_of(word: str) -> tuple[tuple[str, ...], ...]:
-    """A dictionary word's pronunciations: CMUdict's in its order, then the weak forms it lacks."""
+def variants_of(word: str, user: Dictionary | None = None) -> tuple[tuple[str, ...], ...]:
+    """A word's pronunciations: the user's dictionary's if it has the word (and only those),
+    else CMUdict's in its order, then the weak forms it lacks."""
+    if user is not None and word in user:
+        return user.get(word)
     lexicon = load_cmudict()
     out = list(lexicon.get(word, ()))
     out += [w for w in WEAK_FORMS.get(word, ()) if w not in out]
     return tuple(out)
 
 
-def pronounce_word(word: str) -> tuple[tuple[str, ...], bool]:
-    """(phones, came_from_g2p) for one spoken word; ``ValueError`` if it cannot be pronounced."""
+def pronounce_word(word: str, user: Dictionary | None = None) -> tuple[tuple[str, ...], bool]:
+    """(phones, came_from_g2p) for one spoken word: the user's dictionary, CMUdict, then G2P;
+    ``ValueError`` if it cannot be pronounced."""
     if word == UNKNOWN_WORD:
         return (UNKNOWN_PHONE,), False
+    if user is not None and word in user:
+        return user.get(word)[0], False
     lexicon = load_cmudict()
     if word in lexicon:
         return lexicon[word][0], False
@@ -75,8 +82,11 @@ def pronounce_word(word: str) -> tuple[tuple[str, ...], bool]:
     return phones, True
 
 
-def pronounce_transcript(text: str, source: str | None = None) -> Pronunciation:
-    """Normalize and pronounce a transcript; errors name ``source`` (the transcript's path)."""
+def pronounce_transcript(text: str, source: str | None = None, user: Dictionary | None = None) -> Pronunciation:
+    """Normalize and pronounce a transcript; errors name ``source`` (the transcript's path).
+
+    A token the user's dictionary has as written ("covid-19", "3d") is taken whole, before
+    normalization would expand it; its other words are looked up one by one."""
     words = normalize_transcript(text)
     if all(w.written == UNKNOWN_WORD for w in words):
         raise OtalignError(source, "transcript is empty (no words to align)")
@@ -85,11 +95,14 @@ def pronounce_transcript(text: str, source: str | None = None) -> Pronunciation:
     oov: list[str] = []
     alternatives: list[tuple[tuple[str, ...], ...]] = []
     for i, w in enumerate(words):
-        alts = variants_of(w.spoken[0]) if len(w.spoken) == 1 and w.written != UNKNOWN_WORD else ()
+        if user is not None and w.written != UNKNOWN_WORD and len(w.spoken) > 1 and w.written in user:
+            w = WrittenWord(w.written, (w.written.lower(),), w.raw)
+            words[i] = w
+        alts = variants_of(w.spoken[0], user) if len(w.spoken) == 1 and w.written != UNKNOWN_WORD else ()
         alternatives.append(alts if len(alts) > 1 else ())
         for spoken in w.spoken:
             try:
-                pron, guessed = pronounce_word(spoken)
+                pron, guessed = pronounce_word(spoken, user)
             except ValueError as err:
                 raise OtalignError(source, f"word {w.written!r}: {err}") from None
             if guessed:

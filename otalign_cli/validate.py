@@ -1,0 +1,123 @@
+"""``otalign validate``: the pre-flight check of a corpus before a long run.
+
+Every file is looked at the way ``batch`` would look at it, without the acoustic model: the
+audio is read through (format, rate, channels, duration; unreadable, empty, silent), the
+transcript must exist, be UTF-8 and have words, every word must be pronounceable (the user's
+dictionary, CMUdict, then G2P, whose guesses are listed so they can be copied into a
+dictionary), the audio must be long enough to hold the transcript's phones at the model's frame
+rate, and no two audio files may share a stem (their outputs would collide).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from otalign_cli.audio import inspect_audio
+from otalign_cli.batch import AUDIO_EXTS, discover
+from otalign_cli.errors import OtalignError
+from otalign_cli.text.dictionary import Dictionary
+from otalign_cli.text.pronounce import pronounce_transcript
+from otalign_cli.text.utterances import names_speakers, read_utterances
+
+BUNDLED_FRAME_SHIFT = 0.02  # s: one output frame of the bundled models; each phone needs at least one
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str  # relative to the corpus
+    kind: str  # "no transcript", "audio", "transcript", "unpronounceable", "too short", "duplicate stem"
+    detail: str
+
+
+@dataclass
+class Validation:
+    files: int = 0
+    ready: int = 0  # files that would align
+    audio_seconds: float = 0.0
+    problems: list[Problem] = field(default_factory=list)
+    g2p: dict[str, tuple[str, ...]] = field(default_factory=dict)  # word -> the pronunciation G2P gives it
+    g2p_count: Counter = field(default_factory=Counter)
+    formats: Counter = field(default_factory=Counter)  # "WAV 16000 Hz 1 ch" -> files
+
+
+def _texts(transcript: Path) -> list[tuple[str, str, float]]:
+    """(where, text, seconds available) per utterance; seconds is -1 for "the whole file"."""
+    if names_speakers(transcript):
+        return [(f"{u.speaker} {u.start:.2f}-{u.end:.2f} s", u.text, u.end - u.start)
+                for u in read_utterances(transcript)]
+    if not transcript.is_file():
+        raise OtalignError(transcript, "transcript is not a readable file")
+    try:
+        text = transcript.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise OtalignError(transcript, "transcript is not UTF-8 text") from None
+    return [("", text, -1.0)]
+
+
+def validate_corpus(corpus: Path, lexicon: Dictionary | None = None, frame_shift: float = BUNDLED_FRAME_SHIFT,
+                    on_file: Callable[[], None] | None = None) -> Validation:
+    items = discover(corpus)
+    v = Validation(files=len(items))
+    stems = Counter((item.audio.parent, item.audio.stem) for item in items)
+    for item in items:
+        if on_file:
+            on_file()
+        rel = str(item.rel)
+        found: list[Problem] = []
+        if stems[(item.audio.parent, item.audio.stem)] > 1:
+            others = sorted(p.name for p in item.audio.parent.glob(f"{item.audio.stem}.*")
+                            if p.suffix.lower() in AUDIO_EXTS and p != item.audio)
+            found.append(Problem(rel, "duplicate stem", f"shares its stem with {', '.join(others)}: outputs would collide"))
+        seconds = None
+        try:
+            info = inspect_audio(item.audio)
+            seconds = info.seconds
+            v.audio_seconds += seconds
+            v.formats[f"{info.format} {info.samplerate} Hz {info.channels} ch"] += 1
+        except OtalignError as err:
+            found.append(Problem(rel, "audio", err.message))
+        if item.transcript is None:
+            found.append(Problem(rel, "no transcript", "no same-stem .txt, .lab or .TextGrid"))
+        else:
+            try:
+                utterances = _texts(item.transcript)
+            except OtalignError as err:
+                found.append(Problem(rel, "transcript", err.message))
+                utterances = []
+            for where, text, available in utterances:
+                label = f" ({where})" if where else ""
+                try:
+                    pron = pronounce_transcript(text, None, lexicon)
+                except OtalignError as err:
+                    kind = "transcript" if "empty" in err.message else "unpronounceable"
+                    found.append(Problem(rel, kind, err.message + label))
+                    continue
+                for w in pron.oov:
+                    v.g2p_count[w] += 1
+                    if w not in v.g2p:
+                        from otalign_cli.text.pronounce import pronounce_word
+
+                        v.g2p[w] = pronounce_word(w)[0]
+                span = available if available >= 0 else seconds
+                if span is not None and int(span / frame_shift) < len(pron.phones):
+                    found.append(Problem(rel, "too short", f"{span:.2f} s holds {int(span / frame_shift)} frames of "
+                                                           f"{frame_shift * 1000:.0f} ms, the transcript has "
+                                                           f"{len(pron.phones)} phones{label}"))
+        v.problems += found
+        v.ready += not found
+    return v
+
+
+def problems_tsv(v: Validation) -> str:
+    def clean(s: str) -> str:
+        return s.replace("\t", " ").replace("\n", " ")
+
+    return "path\tproblem\tdetail\n" + "".join(f"{clean(p.path)}\t{p.kind}\t{clean(p.detail)}\n" for p in v.problems)
+
+
+def g2p_dictionary(v: Validation) -> str:
+    """The words G2P pronounces, one line each in the dictionary format ``--dictionary`` reads."""
+    return "".join(f"{w}\t{' '.join(v.g2p[w])}\n" for w in sorted(v.g2p))
