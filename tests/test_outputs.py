@@ -1,0 +1,138 @@
+"""Every output format written for the shipped example and read back by an independent reader:
+praatio for TextGrid, webvtt-py for SRT and WebVTT (plus a strict regex for VTT's inline word
+timestamps), the csv module, pympi and ElementTree for ELAN."""
+
+import csv
+import json
+import re
+import shutil
+import xml.etree.ElementTree as ET
+
+import pympi
+import pytest
+import webvtt
+from praatio import textgrid as ptg
+
+from conftest import EXAMPLE_TXT, EXAMPLE_WAV, run_cli
+from otalign_cli.formats import OutputOptions
+from otalign_cli.formats.phone_sets import ARPABET_TO_IPA
+from otalign_cli.formats.subtitles import make_cues, srt_text, vtt_text
+from otalign_cli.pipeline import Segment
+
+ALL = ("textgrid", "ctm", "json", "csv", "srt", "vtt", "eaf")
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("outputs")
+    wav, txt = d / "dashwood.wav", d / "dashwood.txt"
+    shutil.copy(EXAMPLE_WAV, wav)
+    shutil.copy(EXAMPLE_TXT, txt)
+    args = [a for f in ALL for a in ("-f", f)]
+    proc = run_cli("align", wav, txt, *args, "-o", f"{d / 'out'}/", "--phone-set", "ipa", "--include-original-text",
+                   "--max-line-chars", "30", "-q")
+    assert proc.returncode == 0, proc.stderr
+    out = d / "out"
+    return out, json.loads((out / "dashwood.json").read_text())
+
+
+def _ms(stamp: str) -> int:
+    h, m, s = stamp.replace(",", ".").split(":")
+    return round((int(h) * 3600 + int(m) * 60 + float(s)) * 1000)
+
+
+def test_textgrid_has_original_text_and_provenance(outputs):
+    out, js = outputs
+    tg = ptg.openTextgrid(str(out / "dashwood.TextGrid"), includeEmptyIntervals=False)
+    assert tg.tierNames == ("words", "phones", "ctc-words", "ctc-phones", "utterances", "otalign")
+    (utt,) = tg.getTier("utterances").entries
+    assert utt.label == " ".join(EXAMPLE_TXT.read_text().split())
+    assert "phones in IPA" in tg.getTier("otalign").entries[0].label
+    assert {e.label for e in tg.getTier("phones").entries} <= set(ARPABET_TO_IPA.values())
+    assert [e.label for e in tg.getTier("words").entries] == [w["word"] for w in js["words"]]
+
+
+def test_csv_has_mfa_columns(outputs):
+    out, js = outputs
+    rows = list(csv.DictReader((out / "dashwood.csv").open(encoding="utf-8")))
+    assert list(rows[0]) == ["Begin", "End", "Label", "Type", "Speaker"]
+    words = [r for r in rows if r["Type"] == "words"]
+    phones = [r for r in rows if r["Type"] == "phones"]
+    assert [r["Label"] for r in words] == [w["word"] for w in js["words"]]
+    assert len(phones) == sum(len(w["phones"]) for w in js["words"])
+    assert {r["Label"] for r in phones} <= set(ARPABET_TO_IPA.values())
+    assert {r["Speaker"] for r in rows} == {out.parent.name}  # the folder the audio is in, as MFA names speakers
+    begins = [float(r["Begin"]) for r in rows]
+    assert begins == sorted(begins)
+
+
+def test_srt_cues_respect_the_limits(outputs):
+    out, js = outputs
+    cues = list(webvtt.from_srt(str(out / "dashwood.srt")))
+    assert len(cues) >= 2  # 114 characters cannot fit one cue of two 30-character lines
+    text = " ".join(c.text.replace("\n", " ") for c in cues).split()
+    assert text == EXAMPLE_TXT.read_text().split()  # every word, punctuation as written
+    for c in cues:
+        assert all(len(line) <= 30 for line in c.text.splitlines())
+        assert len(c.text.splitlines()) <= 2
+        assert _ms(c.end) - _ms(c.start) <= 7000
+    assert _ms(cues[0].start) == round(js["words"][0]["start"] * 1000)
+    starts = [_ms(c.start) for c in cues]
+    assert starts == sorted(starts)
+
+
+def test_vtt_has_each_word_start_inline(outputs):
+    out, js = outputs
+    raw = (out / "dashwood.vtt").read_text(encoding="utf-8")
+    assert raw.startswith("WEBVTT\n")
+    cues = list(webvtt.read(str(out / "dashwood.vtt")))
+    word_starts = [round(w["start"] * 1000) for w in js["words"]]
+    seen = []
+    for cue in cues:
+        stamps = [_ms(s) for s in re.findall(r"<(\d{2}:\d{2}:\d{2}\.\d{3})>", cue.raw_text)]
+        assert stamps == sorted(stamps) and all(_ms(cue.start) < s < _ms(cue.end) for s in stamps)
+        seen += [_ms(cue.start)] + stamps
+    assert seen == word_starts
+
+
+def test_eaf_opens_in_pympi(outputs):
+    out, js = outputs
+    path = out / "dashwood.eaf"
+    ET.parse(path)  # well-formed XML
+    eaf = pympi.Elan.Eaf(str(path))
+    assert {"words", "phones", "ctc-words", "ctc-phones", "utterances"} <= set(eaf.get_tier_names())
+    words = sorted(eaf.get_annotation_data_for_tier("words"))
+    assert [w[2] for w in words] == [w["word"] for w in js["words"]]
+    for (start, end, _), w in zip(words, js["words"]):
+        assert abs(start - w["start"] * 1000) <= 1 and abs(end - w["end"] * 1000) <= 1
+    media = eaf.media_descriptors[0]
+    assert media["MEDIA_URL"].endswith("/dashwood.wav") and media["RELATIVE_MEDIA_URL"] == "../dashwood.wav"
+
+
+def test_ctm_phones_in_ipa(outputs):
+    out, _ = outputs
+    lines = (out / "dashwood.phones.ctm").read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith(";; otalign")
+    assert {line.split()[4] for line in lines[1:]} <= set(ARPABET_TO_IPA.values())
+
+
+def _word(text, start, end, speaker=""):
+    return Segment(text.strip(".,?!"), start, end, None, text, speaker)
+
+
+def test_cues_break_at_sentences_pauses_speakers_and_limits():
+    words = [_word("Mr.", 0.0, 0.3), _word("Smith", 0.3, 0.6), _word("left.", 0.6, 0.9), _word("Then", 1.0, 1.2),
+             _word("rain", 1.2, 1.5), _word("fell", 3.0, 3.3), _word("hard", 3.3, 3.6, "B")]
+    cues = make_cues(words, OutputOptions())
+    assert [[w.text for w in c.words] for c in cues] == [["Mr.", "Smith", "left."], ["Then", "rain"], ["fell"], ["hard"]]
+    assert cues[-1].speaker == "B"
+    long = [_word(f"word{i}", i * 0.3, i * 0.3 + 0.25) for i in range(40)]
+    opts = OutputOptions(max_line_chars=20, max_cue_lines=2, max_cue_seconds=3.0)
+    for c in make_cues(long, opts):
+        lines = c.lines(opts)
+        assert len(lines) <= 2 and all(len(" ".join(w.text for w in line)) <= 20 for line in lines)
+        assert c.end - c.start <= 3.0
+    srt = srt_text(make_cues(words, OutputOptions()), OutputOptions())
+    assert "B: hard" in srt
+    vtt = vtt_text(make_cues([_word("a<b", 0, 1, "Ann & Bo")], OutputOptions()), OutputOptions())
+    assert "<v Ann &amp; Bo>a&lt;b" in vtt
