@@ -153,8 +153,9 @@ def align(
     if output is not None and (output.is_dir() or output_arg.endswith(("/", "\\"))):
         base = output / audio.name  # a folder: files named after the audio inside it
     targets = [p for f in formats for p in output_paths(base, f)]
-    if audio.resolve() in {p.resolve() for p in targets}:
-        fail(f"{output}: output path would overwrite the input audio")
+    for given, what in ((audio, "audio"), (transcript, "transcript")):
+        if given.resolve() in {p.resolve() for p in targets}:
+            fail(f"{given}: an output would overwrite this input {what} (choose another path with -o)")
     existing = [p for p in targets if p.exists()]
     if existing and not overwrite:
         fail(f"{existing[0]}: output exists (use --overwrite to replace it)")
@@ -240,9 +241,15 @@ def batch(
         _check_passes(passes, ottc)
     except (OtalignError, ValueError) as err:
         fail(str(err))
+    formats = list(dict.fromkeys(f.value for f in fmt))
+    from otalign_cli.batch import outputs_of
+
+    inputs = {p.resolve() for item in items for p in (item.audio, item.transcript) if p is not None}
+    clash = next((p for item in items for p in outputs_of(out, item, formats) if p.resolve() in inputs), None)
+    if clash is not None:
+        fail(f"{clash}: an output would overwrite an input of the corpus (choose another OUT folder)", code=2)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
-    formats = list(dict.fromkeys(f.value for f in fmt))
     outcomes = []
     previous = read_suspects(out / "suspects.tsv")
     t0 = time.perf_counter()
@@ -551,8 +558,12 @@ def plot(
     from otalign_cli.pipeline import align_file
     from otalign_cli.plot import plot_alignment
 
+    from otalign_cli.text.utterances import names_speakers
+
     if output.exists() and not overwrite:
         fail(f"{output}: output exists (use --overwrite to replace it)")
+    if names_speakers(transcript):
+        fail(f"{transcript}: plot takes a plain text transcript, not a TextGrid with speaker tiers", code=2)
     if end is not None and end <= start:
         fail(f"--end ({end}) must be after --start ({start})", code=2)
     if end is not None and end - start > MAX_PLOT_SECONDS:

@@ -163,3 +163,18 @@ def test_textgrid_transcript_past_the_end_is_one_line_error(example):
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "utterance A 15.00-16.00 s starts after the audio ends" in proc.stderr
     assert not list(wav.parent.glob("o.*"))
+
+
+def test_outputs_never_overwrite_a_textgrid_transcript(tmp_path):
+    c = tmp_path / "corpus"
+    c.mkdir()
+    wav = c / "talk.wav"
+    shutil.copy(EXAMPLE_WAV, wav)
+    tg = c / "talk.TextGrid"
+    _two_speaker_textgrid(tg, sf.info(str(wav)).duration)
+    before = tg.read_bytes()
+    proc = run_cli("align", wav, tg, "--overwrite")  # default output: talk.TextGrid beside the audio
+    assert proc.returncode == 1 and "would overwrite this input transcript" in proc.stderr
+    proc = run_cli("batch", c, c, "--overwrite")
+    assert proc.returncode == 2 and "would overwrite an input of the corpus" in proc.stderr
+    assert tg.read_bytes() == before and "Traceback" not in proc.stderr

@@ -62,4 +62,5 @@ def read_textgrid(path: Path) -> dict[str, list[Interval]]:
     except Exception as err:  # praatio raises several types for malformed files
         reason = str(err).splitlines()[0][:100] if str(err) else type(err).__name__
         raise OtalignError(path, f"cannot read TextGrid ({reason})") from None
-    return {name: [(e.start, e.end, e.label) for e in tg.getTier(name).entries] for name in tg.tierNames}
+    return {name: [(e.start, e.end, e.label) for e in tg.getTier(name).entries] for name in tg.tierNames
+            if isinstance(tg.getTier(name), ptg.IntervalTier)}  # point tiers hold no intervals
