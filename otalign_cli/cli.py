@@ -28,6 +28,14 @@ from otalign_cli.formats import FORMATS, PHONE_SETS, OutputOptions  # noqa: E402
 Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # every registered output format
 PhoneSet = Enum("PhoneSet", {name: name for name in PHONE_SETS}, type=str)
 
+# options align and batch share, declared once
+DictionaryOption = Annotated[Optional[Path], typer.Option("--dictionary", help="Pronunciation dictionary (MFA format: WORD PHONE ...); its entries come before CMUdict's.")]
+PhoneSetOption = Annotated[PhoneSet, typer.Option("--phone-set", help="Phone labels in the outputs: arpabet (the models' own) or ipa.")]
+OriginalTextOption = Annotated[bool, typer.Option("--include-original-text", help="TextGrid/EAF/JSON: add an utterances tier with the transcript as written.")]
+MaxLineCharsOption = Annotated[int, typer.Option("--max-line-chars", min=1, help="Subtitles (srt, vtt): characters per line.")]
+MaxCueLinesOption = Annotated[int, typer.Option("--max-cue-lines", min=1, help="Subtitles: lines per cue.")]
+MaxCueSecondsOption = Annotated[float, typer.Option("--max-cue-seconds", min=0.1, help="Subtitles: longest cue in seconds.")]
+
 
 class Readout(str, Enum):
     refine = "refine"
@@ -132,12 +140,12 @@ def align(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing output files.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the report table.")] = False,
     min_confidence: Annotated[Optional[float], typer.Option("--min-confidence", help="List words whose confidence is below this (0-1) in the report.")] = None,
-    dictionary: Annotated[Optional[Path], typer.Option("--dictionary", help="Pronunciation dictionary (MFA format: WORD PHONE ...); its entries come before CMUdict's.")] = None,
-    phone_set: Annotated[PhoneSet, typer.Option("--phone-set", help="Phone labels in the outputs: arpabet (the models' own) or ipa.")] = PhoneSet.arpabet,
-    include_original_text: Annotated[bool, typer.Option("--include-original-text", help="TextGrid/EAF/JSON: add an utterances tier with the transcript as written.")] = False,
-    max_line_chars: Annotated[int, typer.Option("--max-line-chars", min=1, help="Subtitles (srt, vtt): characters per line.")] = 42,
-    max_cue_lines: Annotated[int, typer.Option("--max-cue-lines", min=1, help="Subtitles: lines per cue.")] = 2,
-    max_cue_seconds: Annotated[float, typer.Option("--max-cue-seconds", min=0.1, help="Subtitles: longest cue in seconds.")] = 7.0,
+    dictionary: DictionaryOption = None,
+    phone_set: PhoneSetOption = PhoneSet.arpabet,
+    include_original_text: OriginalTextOption = False,
+    max_line_chars: MaxLineCharsOption = 42,
+    max_cue_lines: MaxCueLinesOption = 2,
+    max_cue_seconds: MaxCueSecondsOption = 7.0,
 ) -> None:
     """Align one recording with its transcript; write TextGrid / CTM / JSON and report the label delay."""
     from otalign_cli.formats import output_paths
@@ -196,12 +204,12 @@ def batch(
     adapt: Annotated[str, typer.Option("--adapt", help="none, speaker (adapt the OTTC model to each speaker folder's files before aligning them) or file (to each file alone).")] = "none",
     backend: Annotated[Backend, typer.Option("--backend", help="local: worker processes here; ray: Ray actors (pip install 'otalign[ray]').")] = Backend.local,
     address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (e.g. ray://head:10001 or auto); default: start a local Ray with --jobs CPUs.")] = None,
-    dictionary: Annotated[Optional[Path], typer.Option("--dictionary", help="Pronunciation dictionary (MFA format: WORD PHONE ...); its entries come before CMUdict's.")] = None,
-    phone_set: Annotated[PhoneSet, typer.Option("--phone-set", help="Phone labels in the outputs: arpabet (the models' own) or ipa.")] = PhoneSet.arpabet,
-    include_original_text: Annotated[bool, typer.Option("--include-original-text", help="TextGrid/EAF/JSON: add an utterances tier with the transcript as written.")] = False,
-    max_line_chars: Annotated[int, typer.Option("--max-line-chars", min=1, help="Subtitles (srt, vtt): characters per line.")] = 42,
-    max_cue_lines: Annotated[int, typer.Option("--max-cue-lines", min=1, help="Subtitles: lines per cue.")] = 2,
-    max_cue_seconds: Annotated[float, typer.Option("--max-cue-seconds", min=0.1, help="Subtitles: longest cue in seconds.")] = 7.0,
+    dictionary: DictionaryOption = None,
+    phone_set: PhoneSetOption = PhoneSet.arpabet,
+    include_original_text: OriginalTextOption = False,
+    max_line_chars: MaxLineCharsOption = 42,
+    max_cue_lines: MaxCueLinesOption = 2,
+    max_cue_seconds: MaxCueSecondsOption = 7.0,
 ) -> None:
     """Align every file of a corpus; failures go to OUT/errors.tsv, totals to OUT/summary.json."""
     import json
@@ -297,7 +305,7 @@ def batch(
 @app.command()
 def validate(
     corpus: Annotated[Path, typer.Argument(help="Corpus folder, as batch reads it.")],
-    dictionary: Annotated[Optional[Path], typer.Option("--dictionary", help="Pronunciation dictionary (MFA format) to check the words against, before CMUdict.")] = None,
+    dictionary: DictionaryOption = None,
     tsv: Annotated[Optional[Path], typer.Option("--tsv", help="Write every problem to this TSV (path, problem, detail).")] = None,
     g2p_out: Annotated[Optional[Path], typer.Option("--g2p-dictionary", help="Write the words G2P would pronounce, with its pronunciations, as a dictionary to edit and pass back with --dictionary.")] = None,
     model: Annotated[Optional[Path], typer.Option("--model", help="Check lengths against this OTTC model's frame rate (loads it); default: the bundled models' 20 ms.")] = None,

@@ -20,6 +20,7 @@ from otalign_cli.alignment.suspect import merge_stretches, suspect_stretches, un
 from otalign_cli.alignment.variants import choose as choose_variant
 from otalign_cli.audio import SAMPLE_RATE, load_audio
 from otalign_cli.errors import OtalignError
+from otalign_cli.text.files import read_utf8
 from otalign_cli.features import log_mel, min_samples
 from otalign_cli.inference import run_model, run_model_many
 from otalign_cli.model import AlignmentModel
@@ -385,12 +386,7 @@ class Prepared:
 
 def prepare(audio_path: Path, transcript_path: Path, lexicon: Dictionary | None = None) -> Prepared:
     """Read and check one file's transcript and audio; raises ``OtalignError`` naming the file."""
-    if not transcript_path.is_file():
-        raise OtalignError(transcript_path, "transcript file not found")
-    try:
-        text = transcript_path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise OtalignError(transcript_path, "transcript is not UTF-8 text") from None
+    text = read_utf8(transcript_path, "transcript")
     pron = pronounce_transcript(text, str(transcript_path), lexicon)
     t0 = time.perf_counter()  # speed counts the audio path, not the one-time lexicon load
     samples = load_audio(audio_path)

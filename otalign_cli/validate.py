@@ -18,6 +18,7 @@ from pathlib import Path
 from otalign_cli.audio import inspect_audio
 from otalign_cli.batch import AUDIO_EXTS, discover
 from otalign_cli.errors import OtalignError
+from otalign_cli.text.files import read_utf8
 from otalign_cli.text.dictionary import Dictionary
 from otalign_cli.text.pronounce import pronounce_transcript
 from otalign_cli.text.utterances import names_speakers, read_utterances
@@ -48,12 +49,7 @@ def _texts(transcript: Path) -> list[tuple[str, str, float]]:
     if names_speakers(transcript):
         return [(f"{u.speaker} {u.start:.2f}-{u.end:.2f} s", u.text, u.end - u.start)
                 for u in read_utterances(transcript)]
-    if not transcript.is_file():
-        raise OtalignError(transcript, "transcript is not a readable file")
-    try:
-        text = transcript.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise OtalignError(transcript, "transcript is not UTF-8 text") from None
+    text = read_utf8(transcript, "transcript")
     return [("", text, -1.0)]
 
 

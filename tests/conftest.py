@@ -16,10 +16,14 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
                           text=True, cwd=cwd, timeout=600)
 
 
-@pytest.fixture
-def example(tmp_path: Path) -> tuple[Path, Path]:
-    """The shipped example copied into a temp folder, so outputs land there."""
-    wav, txt = tmp_path / "dashwood.wav", tmp_path / "dashwood.txt"
+def copy_example(folder: Path) -> tuple[Path, Path]:
+    """The shipped example copied into ``folder``, so outputs land there."""
+    wav, txt = folder / "dashwood.wav", folder / "dashwood.txt"
     shutil.copy(EXAMPLE_WAV, wav)
     shutil.copy(EXAMPLE_TXT, txt)
     return wav, txt
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> tuple[Path, Path]:
+    return copy_example(tmp_path)

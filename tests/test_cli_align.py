@@ -13,14 +13,10 @@ from otalign_cli.text.pronounce import pronounce_transcript
 
 @pytest.fixture(scope="module")
 def aligned(tmp_path_factory):
-    import shutil
-
-    from conftest import EXAMPLE_WAV
+    from conftest import copy_example
 
     d = tmp_path_factory.mktemp("align")
-    wav, txt = d / "dashwood.wav", d / "dashwood.txt"
-    shutil.copy(EXAMPLE_WAV, wav)
-    shutil.copy(EXAMPLE_TXT, txt)
+    wav, txt = copy_example(d)
     proc = run_cli("align", wav, txt, "--format", "textgrid", "--format", "ctm", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     return d, proc

@@ -5,7 +5,6 @@ timestamps), the csv module, pympi and ElementTree for ELAN."""
 import csv
 import json
 import re
-import shutil
 import xml.etree.ElementTree as ET
 
 import pympi
@@ -13,7 +12,7 @@ import pytest
 import webvtt
 from praatio import textgrid as ptg
 
-from conftest import EXAMPLE_TXT, EXAMPLE_WAV, run_cli
+from conftest import EXAMPLE_TXT, copy_example, run_cli
 from otalign_cli.formats import OutputOptions
 from otalign_cli.formats.phone_sets import ARPABET_TO_IPA
 from otalign_cli.formats.subtitles import make_cues, srt_text, vtt_text
@@ -25,9 +24,7 @@ ALL = ("textgrid", "ctm", "json", "csv", "srt", "vtt", "eaf")
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory):
     d = tmp_path_factory.mktemp("outputs")
-    wav, txt = d / "dashwood.wav", d / "dashwood.txt"
-    shutil.copy(EXAMPLE_WAV, wav)
-    shutil.copy(EXAMPLE_TXT, txt)
+    wav, txt = copy_example(d)
     args = [a for f in ALL for a in ("-f", f)]
     proc = run_cli("align", wav, txt, *args, "-o", f"{d / 'out'}/", "--phone-set", "ipa", "--include-original-text",
                    "--max-line-chars", "30", "-q")

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from otalign_cli.errors import OtalignError
+from otalign_cli.text.files import read_utf8
 from otalign_cli.text.phones import PHONES, strip_stress
 
 MAX_PROBABILITY_COLUMNS = 4
@@ -71,10 +72,5 @@ def parse_dictionary(text: str, source: Path, phone_set: tuple[str, ...] = PHONE
 @lru_cache(maxsize=4)
 def read_dictionary(path: Path) -> Dictionary:
     """Read and check a dictionary file (cached per path: a batch worker reads it once)."""
-    if not path.is_file():
-        raise OtalignError(path, "dictionary file not found")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise OtalignError(path, "dictionary is not UTF-8 text") from None
+    text = read_utf8(path, "dictionary")
     return parse_dictionary(text, path)
