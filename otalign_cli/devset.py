@@ -18,7 +18,8 @@ from otalign_cli.audio import SAMPLE_RATE
 from otalign_cli.features import log_mel
 from otalign_cli.metrics import boundary_errors, summarize
 from otalign_cli.model import AlignmentModel
-from otalign_cli.pipeline import BOUNDARY_SUFFIX, boundary_corrected, forward, ot_readout
+from otalign_cli.alignment.endpoints import frame_energy_db
+from otalign_cli.pipeline import BOUNDARY_SUFFIX, corrected, forward, ot_readout
 
 
 def word_owner(words: list[tuple[float, float]], phones: list[tuple[float, float]]) -> list[int]:
@@ -74,8 +75,9 @@ def evaluate(model: AlignmentModel, examples: list, readouts: list[str], passes:
                               time.perf_counter() - t0)
             sp, seconds = read[base]
             t0 = time.perf_counter()
-            if base != r:
-                sp = boundary_corrected(model, feats, sp, targets, len(ex.audio) / SAMPLE_RATE)
+            if base != r:  # as ``otalign align`` writes it: boundary model, then the pause edges
+                sp = corrected(model, feats, frame_energy_db(ex.audio, SAMPLE_RATE), sp, targets,
+                               len(ex.audio) / SAMPLE_RATE)
             per[r]["seconds"] += seconds + time.perf_counter() - t0
             on = (sp.onset * model.frame_shift).tolist()
             off = (sp.offset * model.frame_shift).tolist()
