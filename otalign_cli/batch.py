@@ -69,11 +69,30 @@ def outputs_of(out: Path, item: Item, formats: list[str]) -> list[Path]:
 
 
 SUSPECTS_HEADER = "path\tstart\tend\twords\n"
+_TSV_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def tsv_field(text: str) -> str:
+    """A value made safe for one TSV cell: backslash, tab, newline and return written as \\\\, \\t, \\n, \\r."""
+    return "".join(_TSV_ESCAPES.get(c, c) for c in text)
+
+
+def tsv_value(field: str) -> str:
+    """The value ``tsv_field`` wrote."""
+    out, chars = [], iter(field)
+    for c in chars:
+        if c == "\\":
+            nxt = next(chars, "")
+            out.append({"t": "\t", "n": "\n", "r": "\r"}.get(nxt, nxt))
+        else:
+            out.append(c)
+    return "".join(out)
 
 
 def suspect_rows(outcome: Outcome) -> str:
     """Lines of OUT/suspects.tsv for one file (none if nothing was suspect)."""
-    return "".join(f"{outcome.item.rel}\t{x['start']:.3f}\t{x['end']:.3f}\t{x['words']}\n" for x in outcome.suspects)
+    return "".join(f"{tsv_field(str(outcome.item.rel))}\t{x['start']:.3f}\t{x['end']:.3f}\t{tsv_field(x['words'])}\n"
+                   for x in outcome.suspects)
 
 
 def read_suspects(path: Path) -> dict[str, list[dict]]:
@@ -88,10 +107,10 @@ def read_suspects(path: Path) -> dict[str, list[dict]]:
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines()[1:]:
         parts = line.split("\t")
         try:
-            row = {"start": float(parts[1]), "end": float(parts[2]), "words": parts[3]}
+            row = {"start": float(parts[1]), "end": float(parts[2]), "words": tsv_value(parts[3])}
         except (IndexError, ValueError):
             continue
-        out.setdefault(parts[0], []).append(row)
+        out.setdefault(tsv_value(parts[0]), []).append(row)
     return out
 
 
@@ -317,7 +336,9 @@ def summarize_outcomes(outcomes: list[Outcome], wall: float) -> dict:
     summary = block(outcomes)
     aligned_hours = summary["audio_hours"]
     summary["wall_seconds"] = round(wall, 2)
-    summary["real_time_factor"] = round(aligned_hours * 3600 / wall, 1) if wall > 0 and aligned_hours else None
+    # speed both ways: times faster than real time, and the real time factor (processing / audio time)
+    summary["x_real_time"] = round(aligned_hours * 3600 / wall, 1) if wall > 0 and aligned_hours else None
+    summary["real_time_factor"] = round(wall / (aligned_hours * 3600), 4) if aligned_hours else None
     speakers = sorted({o.item.speaker for o in outcomes if o.item.speaker})
     if speakers:
         summary["speakers"] = {s: block([o for o in outcomes if o.item.speaker == s]) for s in speakers}

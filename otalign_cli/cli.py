@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import os
 import sys
 import time
 from enum import Enum
@@ -12,6 +14,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from otalign_cli import __version__
 from otalign_cli.errors import OtalignError
@@ -19,8 +22,13 @@ from otalign_cli.errors import OtalignError
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="otalign: forced alignment of speech with optimal transport (OTTC), compared with CTC.")
 # piped or captured output (files, CI logs) gets a wide console so tables never truncate numbers
-out_console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True)
+# markup off: paths, words and messages print as they are ("[laughs].wav", "otalign[ray]")
+out_console = Console(width=None if sys.stdout.isatty() else 160, markup=False)
+err_console = Console(stderr=True, markup=False)
+
+
+def error_line(message: str) -> Text:
+    return Text.assemble(("error:", "bold red"), " " + message)
 
 
 from otalign_cli.formats import FORMATS, PHONE_SETS, OutputOptions  # noqa: E402  (no torch: cheap)
@@ -28,13 +36,31 @@ from otalign_cli.formats import FORMATS, PHONE_SETS, OutputOptions  # noqa: E402
 Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # every registered output format
 PhoneSet = Enum("PhoneSet", {name: name for name in PHONE_SETS}, type=str)
 
+def _checked(value: float | None, ok, what: str) -> float | None:
+    if value is not None and not (math.isfinite(value) and ok(value)):
+        raise typer.BadParameter(f"must be {what}, not {value}")
+    return value
+
+
+def _positive(value: float | None) -> float | None:
+    return _checked(value, lambda v: v > 0, "a positive number")
+
+
+def _non_negative(value: float | None) -> float | None:
+    return _checked(value, lambda v: v >= 0, "a number >= 0")
+
+
+def _unit(value: float | None) -> float | None:
+    return _checked(value, lambda v: 0 <= v <= 1, "between 0 and 1")
+
+
 # options align and batch share, declared once
 DictionaryOption = Annotated[Optional[Path], typer.Option("--dictionary", help="Pronunciation dictionary (MFA format: WORD PHONE ...); its entries come before CMUdict's.")]
 PhoneSetOption = Annotated[PhoneSet, typer.Option("--phone-set", help="Phone labels in the outputs: arpabet (the models' own) or ipa.")]
 OriginalTextOption = Annotated[bool, typer.Option("--include-original-text", help="TextGrid/EAF/JSON: add an utterances tier with the transcript as written.")]
 MaxLineCharsOption = Annotated[int, typer.Option("--max-line-chars", min=1, help="Subtitles (srt, vtt): characters per line.")]
 MaxCueLinesOption = Annotated[int, typer.Option("--max-cue-lines", min=1, help="Subtitles: lines per cue.")]
-MaxCueSecondsOption = Annotated[float, typer.Option("--max-cue-seconds", min=0.1, help="Subtitles: longest cue in seconds.")]
+MaxCueSecondsOption = Annotated[float, typer.Option("--max-cue-seconds", callback=_positive, help="Subtitles: longest cue in seconds.")]
 
 
 class Readout(str, Enum):
@@ -59,7 +85,7 @@ class Backend(str, Enum):
 
 
 def fail(message: str, code: int = 1) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(error_line(message), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -133,13 +159,13 @@ def align(
     ctc_model: Annotated[Optional[Path], typer.Option("--ctc-model", help="CTC twin checkpoint for the comparison.")] = None,
     ctc: Annotated[bool, typer.Option("--ctc/--no-ctc", help="Also align with the CTC twin and report the label delay.")] = True,
     readout: Annotated[Readout, typer.Option("--readout", help="How OT times are read out (see README).")] = Readout.refine,
-    passes: Annotated[int, typer.Option("--passes", help="Encoder passes, shifted by 10 ms, averaged by the refine readout (1: faster).")] = 2,
+    passes: Annotated[int, typer.Option("--passes", min=1, help="Encoder passes, shifted by 10 ms, averaged by the refine readout (1: faster).")] = 2,
     boundaries: Annotated[bool, typer.Option("--boundaries/--no-boundaries", help="Refine readout: let the model's boundary model move each boundary (if it has one).")] = True,
     variants: Annotated[bool, typer.Option("--variants/--no-variants", help="Let the audio choose among a word's dictionary pronunciations and weak forms (the choices are reported).")] = True,
     device: Annotated[Device, typer.Option("--device", help="Where the models run.")] = Device.auto,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing output files.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the report table.")] = False,
-    min_confidence: Annotated[Optional[float], typer.Option("--min-confidence", help="List words whose confidence is below this (0-1) in the report.")] = None,
+    min_confidence: Annotated[Optional[float], typer.Option("--min-confidence", callback=_unit, help="List words whose confidence is below this (0-1) in the report.")] = None,
     dictionary: DictionaryOption = None,
     phone_set: PhoneSetOption = PhoneSet.arpabet,
     include_original_text: OriginalTextOption = False,
@@ -191,9 +217,9 @@ def batch(
     corpus: Annotated[Path, typer.Argument(help="Corpus folder: audio with same-stem .txt/.lab, speaker folders at any depth.")],
     out: Annotated[Path, typer.Argument(help="Output folder; mirrors the corpus tree.")],
     fmt: Annotated[list[Format], typer.Option("--format", "-f", help="Output format; repeat for several.")] = [Format.textgrid],  # noqa: B006
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes, each loading the models once.")] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes, each loading the models once.")] = 1,
     readout: Annotated[Readout, typer.Option("--readout")] = Readout.refine,
-    passes: Annotated[int, typer.Option("--passes", help="Encoder passes, shifted by 10 ms, averaged by the refine readout (1: faster).")] = 2,
+    passes: Annotated[int, typer.Option("--passes", min=1, help="Encoder passes, shifted by 10 ms, averaged by the refine readout (1: faster).")] = 2,
     boundaries: Annotated[bool, typer.Option("--boundaries/--no-boundaries", help="Refine readout: let the model's boundary model move each boundary (if it has one).")] = True,
     variants: Annotated[bool, typer.Option("--variants/--no-variants", help="Let the audio choose among a word's dictionary pronunciations and weak forms (the choices are reported).")] = True,
     ctc: Annotated[bool, typer.Option("--ctc/--no-ctc", help="Also align with the CTC twin (ctc-* tiers, label delay).")] = True,
@@ -202,7 +228,7 @@ def batch(
     device: Annotated[Device, typer.Option("--device")] = Device.auto,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Redo files whose outputs exist.")] = False,
     adapt: Annotated[str, typer.Option("--adapt", help="none, speaker (adapt the OTTC model to each speaker folder's files before aligning them) or file (to each file alone).")] = "none",
-    backend: Annotated[Backend, typer.Option("--backend", help="local: worker processes here; ray: Ray actors (pip install 'otalign[ray]').")] = Backend.local,
+    backend: Annotated[Backend, typer.Option("--backend", help="local: worker processes here; ray: Ray actors (pip install 'otalign\\[ray]').")] = Backend.local,
     address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (e.g. ray://head:10001 or auto); default: start a local Ray with --jobs CPUs.")] = None,
     dictionary: DictionaryOption = None,
     phone_set: PhoneSetOption = PhoneSet.arpabet,
@@ -218,7 +244,7 @@ def batch(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from otalign_cli.batch import (SUSPECTS_HEADER, discover, read_suspects, remove_stale_temporaries, run_batch,
-                                   suspect_rows, summarize_outcomes)
+                                   summarize_outcomes, suspect_rows, tsv_field)
     from otalign_cli.formats.atomic import write_text_atomic
     from otalign_cli.models import load_pair, resolve_device
     from otalign_cli.text.dictionary import read_dictionary
@@ -277,7 +303,7 @@ def batch(
             suspects_log.write(suspect_rows(o))
             suspects_log.flush()
             if o.status == "failed":
-                progress.console.print(f"[bold red]error:[/] {o.reason}", highlight=False, soft_wrap=True)
+                progress.console.print(error_line(o.reason), highlight=False, soft_wrap=True)
             progress.update(task, advance=1, hours=sum(x.duration for x in outcomes) / 3600,
                             failed=sum(x.status == "failed" for x in outcomes))
     summary = summarize_outcomes(outcomes, time.perf_counter() - t0)
@@ -286,14 +312,15 @@ def batch(
     suspects = sorted((o for o in outcomes if o.suspects), key=lambda o: str(o.item.rel))
     write_text_atomic(out / "suspects.tsv", SUSPECTS_HEADER + "".join(suspect_rows(o) for o in suspects))
     write_text_atomic(out / "errors.tsv", "path\treason\n" + "".join(
-        f"{o.item.rel}\t{o.reason.replace(chr(9), ' ')}\n" for o in failed))
+        f"{tsv_field(str(o.item.rel))}\t{tsv_field(o.reason)}\n" for o in failed))
     write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     table = Table(title=f"{corpus} -> {out}")
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key in ("files", "aligned", "skipped", "failed", "files_with_suspects", "audio_hours", "wall_seconds",
-                "real_time_factor"):
-        table.add_row(key.replace("_", " "), str(summary.get(key)))
+                "x_real_time", "real_time_factor"):
+        label = {"x_real_time": "speed (x real time)", "real_time_factor": "real time factor (RTF)"}.get(key, key.replace("_", " "))
+        table.add_row(label, str(summary.get(key)))
     if "label_delay_ms" in summary:
         d = summary["label_delay_ms"]
         table.add_row("label delay CTC - OT mean / median / p90 (ms)", f"{d['mean']:+.1f} / {d['median']:+.1f} / {d['p90']:+.1f}")
@@ -379,9 +406,9 @@ def validate(
 @app.command()
 def synth(
     out: Annotated[Path, typer.Argument(help="Folder for the corpus (created).")],
-    hours: Annotated[float, typer.Option("--hours", help="About how many hours of speech.")] = 1.0,
+    hours: Annotated[float, typer.Option("--hours", callback=_positive, help="About how many hours of speech.")] = 1.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel festival processes.")] = 2,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel festival processes.")] = 2,
     voice: Annotated[Optional[list[str]], typer.Option("--voice", help="Voice: kal, ked (festival), awb, kal16 (flite), espeak (all accents and variants); repeatable. Default: a mix of all, espeak weighted up.")] = None,
 ) -> None:
     """Synthesize a training corpus with exact phone timings (festival and flite voices)."""
@@ -410,23 +437,23 @@ def train(
     corpus: Annotated[Path, typer.Argument(help="Corpus folder (manifest.jsonl, or audio + .txt/.lab).")],
     out: Annotated[Path, typer.Argument(help="Checkpoint to write (.pt).")],
     kind: Annotated[str, typer.Option("--kind", help="ottc or ctc.")] = "ottc",
-    steps: Annotated[int, typer.Option("--steps")] = 1100,
-    batch_seconds: Annotated[float, typer.Option("--batch-seconds", help="Audio seconds per batch.")] = 60.0,
-    lr: Annotated[float, typer.Option("--lr", help="Peak learning rate (AdamW, warm-up then cosine).")] = 2e-3,
-    warmup: Annotated[int, typer.Option("--warmup", help="Warm-up steps.")] = 60,
-    stop_after: Annotated[Optional[int], typer.Option("--stop-after", help="End at this step, keeping the --steps schedule.")] = None,
+    steps: Annotated[int, typer.Option("--steps", min=1)] = 1100,
+    batch_seconds: Annotated[float, typer.Option("--batch-seconds", callback=_positive, help="Audio seconds per batch.")] = 60.0,
+    lr: Annotated[float, typer.Option("--lr", callback=_positive, help="Peak learning rate (AdamW, warm-up then cosine).")] = 2e-3,
+    warmup: Annotated[int, typer.Option("--warmup", min=0, help="Warm-up steps.")] = 60,
+    stop_after: Annotated[Optional[int], typer.Option("--stop-after", min=1, help="End at this step, keeping the --steps schedule.")] = None,
     augment: Annotated[str, typer.Option("--augment", help="noise (gain + noise) or full (+ reverb, band-limit, mu-law).")] = "noise",
-    supervised_steps: Annotated[int, typer.Option("--supervised-steps", help="OTTC warm start length (needs gold TextGrids).")] = 300,
-    supervised_floor: Annotated[float, typer.Option("--supervised-floor", help="OTTC: weight the supervised term keeps after the warm start (0: pure OTTC then).")] = 0.1,
-    threads: Annotated[int, typer.Option("--threads")] = 1,
+    supervised_steps: Annotated[int, typer.Option("--supervised-steps", min=0, help="OTTC warm start length (needs gold TextGrids).")] = 300,
+    supervised_floor: Annotated[float, typer.Option("--supervised-floor", callback=_non_negative, help="OTTC: weight the supervised term keeps after the warm start (0: pure OTTC then).")] = 0.1,
+    threads: Annotated[int, typer.Option("--threads", min=1)] = 1,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     name: Annotated[Optional[str], typer.Option("--name", help="Model name stored in the checkpoint.")] = None,
     add_corpus: Annotated[Optional[list[Path]], typer.Option("--add-corpus", help="Another corpus folder to train on (repeatable).")] = None,
     init: Annotated[Optional[Path], typer.Option("--init", help="Start from this checkpoint's weights (same kind).")] = None,
-    subsample: Annotated[int, typer.Option("--subsample", help="Output frame = SUBSAMPLE x 10 ms (new models only).")] = 2,
-    hidden: Annotated[int, typer.Option("--hidden", help="GRU width per direction (new models only).")] = 192,
+    subsample: Annotated[int, typer.Option("--subsample", min=1, help="Output frame = SUBSAMPLE x 10 ms (new models only).")] = 2,
+    hidden: Annotated[int, typer.Option("--hidden", min=1, help="GRU width per direction (new models only).")] = 192,
     device: Annotated[Device, typer.Option("--device", help="Where the model trains (auto picks CUDA when there is a GPU).")] = Device.auto,
-    ctc_weight: Annotated[float, typer.Option("--ctc-weight", help="OTTC only: weight of an auxiliary CTC loss on its own head (0: none).")] = 0.0,
+    ctc_weight: Annotated[float, typer.Option("--ctc-weight", callback=_non_negative, help="OTTC only: weight of an auxiliary CTC loss on its own head (0: none).")] = 0.0,
     alpha: Annotated[str, typer.Option("--alpha", help="softplus or exp: how the alpha head's output becomes a weight (new OTTC models only).")] = "softplus",
     log: Annotated[Optional[Path], typer.Option("--log", help="Append one JSON line per step (step, lr, loss and its parts, seconds) to this file.")] = None,
 ) -> None:
@@ -494,12 +521,12 @@ def train_boundaries(
     corpus: Annotated[list[Path], typer.Argument(help="Corpus folders with gold TextGrids (from otalign synth).")],
     out: Annotated[Path, typer.Option("-o", "--output", help="OTTC checkpoint to write, with the boundary model inside.")],
     model: Annotated[Optional[Path], typer.Option("--model", help="The OTTC model to correct (default: the bundled one).")] = None,
-    utterances: Annotated[int, typer.Option("--utterances", help="Training utterances, sampled from the corpora's train split.")] = 6000,
-    dev_utterances: Annotated[int, typer.Option("--dev-utterances", help="Dev-split utterances per corpus for the before/after figures.")] = 100,
-    steps: Annotated[int, typer.Option("--steps")] = 4000,
+    utterances: Annotated[int, typer.Option("--utterances", min=1, help="Training utterances, sampled from the corpora's train split.")] = 6000,
+    dev_utterances: Annotated[int, typer.Option("--dev-utterances", min=0, help="Dev-split utterances per corpus for the before/after figures.")] = 100,
+    steps: Annotated[int, typer.Option("--steps", min=1)] = 4000,
     augment: Annotated[str, typer.Option("--augment", help="none, noise (gain + noise) or full (+ reverb, band-limit, mu-law): degrade the training audio before aligning it.")] = "none",
     seed: Annotated[int, typer.Option("--seed")] = 0,
-    threads: Annotated[int, typer.Option("--threads")] = 2,
+    threads: Annotated[int, typer.Option("--threads", min=1)] = 2,
 ) -> None:
     """Train the boundary model of an OTTC model: it learns to move the refine readout's boundaries
     to the gold ones, from the audio around each boundary."""
@@ -549,10 +576,10 @@ def plot(
     transcript: Annotated[Path, typer.Argument(help="Its transcript.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="PNG file to write.")],
     textgrid: Annotated[Optional[Path], typer.Option("--textgrid", help="Draw the tiers of this TextGrid instead of a new alignment.")] = None,
-    start: Annotated[float, typer.Option("--start", help="First second shown.")] = 0.0,
-    end: Annotated[Optional[float], typer.Option("--end", help="Last second shown (default: the end).")] = None,
+    start: Annotated[float, typer.Option("--start", callback=_non_negative, help="First second shown.")] = 0.0,
+    end: Annotated[Optional[float], typer.Option("--end", callback=_non_negative, help="Last second shown (default: the end).")] = None,
     readout: Annotated[Readout, typer.Option("--readout")] = Readout.refine,
-    passes: Annotated[int, typer.Option("--passes", help="Encoder passes, shifted by 10 ms, averaged by the refine readout (1: faster).")] = 2,
+    passes: Annotated[int, typer.Option("--passes", min=1, help="Encoder passes, shifted by 10 ms, averaged by the refine readout (1: faster).")] = 2,
     boundaries: Annotated[bool, typer.Option("--boundaries/--no-boundaries", help="Refine readout: let the model's boundary model move each boundary (if it has one).")] = True,
     model: Annotated[Optional[Path], typer.Option("--model")] = None,
     ctc_model: Annotated[Optional[Path], typer.Option("--ctc-model")] = None,
@@ -642,9 +669,9 @@ def evaluate(
                                             if k in row and "mean_ms" in row[k] else "-" for k in keys])
         out_console.print(per_file)
     for path in res["missing"]:
-        err_console.print(f"[bold red]error:[/] {path}: no hypothesis TextGrid in {hyp_dir}", highlight=False, soft_wrap=True)
+        err_console.print(error_line(f"{path}: no hypothesis TextGrid in {hyp_dir}"), highlight=False, soft_wrap=True)
     for line in res["errors"]:
-        err_console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+        err_console.print(error_line(line), highlight=False, soft_wrap=True)
     if res["missing"] or res["errors"]:
         raise typer.Exit(1)
 
@@ -663,14 +690,21 @@ def list_models() -> None:
     from otalign_cli.checkpoint import load_checkpoint
     from otalign_cli.models import models_dir
 
-    table = Table(title=f"models in {models_dir()}")
+    folder = models_dir()
+    if not folder.is_dir():
+        fail(f"{folder}: models folder not found (set by OTALIGN_MODELS)" if os.environ.get("OTALIGN_MODELS")
+             else f"{folder}: models folder not found")
+    checkpoints = sorted(folder.glob("*.pt"))
+    if not checkpoints:
+        fail(f"{folder}: no models (*.pt) in this folder")
+    table = Table(title=f"models in {folder}")
     for col in ("file", "kind", "name", "tokens", "frame (ms)", "trained on (h)", "steps", "boundary model", "sha256"):
         table.add_column(col)
-    for path in sorted(models_dir().glob("*.pt")):
+    for path in checkpoints:
         try:
             _, meta = load_checkpoint(path)
         except OtalignError as err:
-            table.add_row(path.name, "[red]unreadable[/]", err.message, "", "", "", "", "", "")
+            table.add_row(path.name, Text("unreadable", style="red"), err.message, "", "", "", "", "", "")
             continue
         tr = meta.get("training", {})
         table.add_row(path.name, meta["model"]["kind"], meta["name"], str(len(meta["model"]["vocab"])),

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from otalign_cli.audio import inspect_audio
-from otalign_cli.batch import AUDIO_EXTS, discover
+from otalign_cli.batch import AUDIO_EXTS, discover, tsv_field
 from otalign_cli.errors import OtalignError
 from otalign_cli.text.files import read_utf8
 from otalign_cli.text.dictionary import Dictionary
@@ -108,10 +108,8 @@ def validate_corpus(corpus: Path, lexicon: Dictionary | None = None, frame_shift
 
 
 def problems_tsv(v: Validation) -> str:
-    def clean(s: str) -> str:
-        return s.replace("\t", " ").replace("\n", " ")
-
-    return "path\tproblem\tdetail\n" + "".join(f"{clean(p.path)}\t{p.kind}\t{clean(p.detail)}\n" for p in v.problems)
+    return "path\tproblem\tdetail\n" + "".join(f"{tsv_field(p.path)}\t{p.kind}\t{tsv_field(p.detail)}\n"
+                                                for p in v.problems)
 
 
 def g2p_dictionary(v: Validation) -> str:

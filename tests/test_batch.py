@@ -222,3 +222,23 @@ def test_no_boundaries_reaches_the_workers(tmp_path):
     assert proc.returncode == 0, proc.stderr
     for name in ("spk0/u0", "spk1/u1"):
         assert json.loads((out / f"{name}.json").read_text())["readout"] == "refine"
+
+
+def test_report_files_escape_tabs_and_newlines_in_names(tmp_path):
+    from otalign_cli.batch import Item, Outcome, read_suspects, suspect_rows, tsv_field, tsv_value
+
+    name = "odd\tname\nwith \\ marks.wav"
+    item = Item(tmp_path / name, None, Path(name), "")
+    row = suspect_rows(Outcome(item, "aligned", suspects=[{"start": 1.0, "end": 2.0, "words": "a\tb"}]))
+    assert row.count("\t") == 3 and row.count("\n") == 1
+    (tmp_path / "suspects.tsv").write_text("path\tstart\tend\twords\n" + row)
+    assert read_suspects(tmp_path / "suspects.tsv") == {name: [{"start": 1.0, "end": 2.0, "words": "a\tb"}]}
+    assert tsv_value(tsv_field(name)) == name
+
+
+def test_ctm_fields_stay_six_for_names_with_spaces():
+    from otalign_cli.formats.ctm import ctm_lines
+    from otalign_cli.pipeline import Segment
+
+    lines = ctm_lines("my recording\nnew", [Segment("New York", 0.5, 0.9, 0.8)]).splitlines()
+    assert lines == ["my_recording_new 1 0.500 0.400 New_York 0.800"]

@@ -118,3 +118,47 @@ def test_fifo_is_refused_not_waited_on(example, tmp_path):
     os.mkfifo(fifo)
     proc = run_cli("align", fifo, example[1], "-o", tmp_path / "out")
     assert_clean_failure(proc, fifo, "not a regular file", tmp_path)
+
+
+def test_utf16_transcript_without_bom_is_named(example):
+    wav, txt = example
+    txt.write_bytes("And Mr. John Dashwood".encode("utf-16-le"))
+    assert_clean_failure(run_cli("align", wav, txt), txt, "UTF-16", wav.parent)
+
+
+def test_transcript_that_is_a_folder(example):
+    wav, txt = example
+    txt.unlink()
+    txt.mkdir()
+    assert_clean_failure(run_cli("align", wav, txt), txt, "not a regular file", wav.parent)
+
+
+def test_names_with_brackets_print_as_they_are(example):
+    wav, txt = example
+    odd = wav.with_name("take[2].wav")
+    wav.rename(odd)
+    assert_clean_failure(run_cli("align", odd, txt.with_name("missing[1].txt")), "missing[1].txt", "not found", wav.parent)
+
+
+@pytest.mark.parametrize("args, option", [
+    (("train", ".", "x.pt", "--steps", "0"), "--steps"), (("train", ".", "x.pt", "--lr", "nan"), "--lr"),
+    (("train", ".", "x.pt", "--threads", "0"), "--threads"), (("train", ".", "x.pt", "--hidden", "0"), "--hidden"),
+    (("train", ".", "x.pt", "--subsample", "0"), "--subsample"), (("train", ".", "x.pt", "--batch-seconds", "-1"), "--batch-seconds"),
+    (("align", "a.wav", "a.txt", "--passes", "0"), "--passes"), (("align", "a.wav", "a.txt", "--min-confidence", "1.5"), "--min-confidence"),
+    (("batch", ".", "out", "--jobs", "0"), "--jobs"), (("plot", "a.wav", "a.txt", "-o", "p.png", "--start", "nan"), "--start"),
+])
+def test_numeric_options_out_of_range_are_usage_errors(tmp_path, args, option):
+    proc = run_cli(*args, cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"Invalid value for '{option}'" in proc.stderr
+    assert not (tmp_path / "x.pt").exists() and not (tmp_path / "out").exists()
+
+
+def test_models_folder_that_does_not_exist(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OTALIGN_MODELS": str(tmp_path / "nowhere")}
+    proc = subprocess.run([sys.executable, "-m", "otalign_cli", "models"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 1 and proc.stderr.strip() == f"error: {tmp_path / 'nowhere'}: models folder not found (set by OTALIGN_MODELS)"

@@ -7,6 +7,7 @@ phones to ``STEM.phones.ctm``.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from otalign_cli.formats import OutputContext, OutputFormat, register
@@ -16,9 +17,15 @@ if TYPE_CHECKING:
     from otalign_cli.pipeline import FileResult, Segment
 
 
+def _token(text: str) -> str:
+    """One whitespace-free CTM field: spaces, tabs and newlines in a name or label become "_"."""
+    return re.sub(r"\s+", "_", text.strip()) or "_"
+
+
 def ctm_lines(file_id: str, segments: list[Segment], channel: str = "1", label=lambda s: s) -> str:
     """One line per segment, in time order; the optional sixth column is the confidence when there is one."""
-    return "".join(f"{file_id} {channel} {s.start:.3f} {s.end - s.start:.3f} {label(s.label).replace(' ', '_')}"
+    file_id = _token(file_id)
+    return "".join(f"{file_id} {channel} {s.start:.3f} {s.end - s.start:.3f} {_token(label(s.label))}"
                    + (f" {s.confidence:.3f}" if s.confidence is not None else "") + "\n"
                    for s in sorted(segments, key=lambda s: s.start))
 

@@ -15,8 +15,11 @@ def read_utf8(path: Path, what: str) -> str:
     if not path.is_file():
         raise OtalignError(path, f"{what} is not a regular file")
     try:
-        return path.read_text(encoding="utf-8-sig")
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise OtalignError(path, f"{what} is not UTF-8 text") from None
     except OSError as err:
         raise OtalignError(path, f"cannot read {what} ({err.strerror})") from None
+    if "\x00" in text:  # UTF-16 without a byte-order mark decodes as "UTF-8" full of NULs
+        raise OtalignError(path, f"{what} holds NUL bytes: UTF-16 text? Save it as UTF-8")
+    return text
