@@ -50,10 +50,6 @@ def _non_negative(value: float | None) -> float | None:
     return _checked(value, lambda v: v >= 0, "a number >= 0")
 
 
-def _unit(value: float | None) -> float | None:
-    return _checked(value, lambda v: 0 <= v <= 1, "between 0 and 1")
-
-
 # options align and batch share, declared once
 DictionaryOption = Annotated[Optional[Path], typer.Option("--dictionary", help="Pronunciation dictionary (MFA format: WORD PHONE ...); its entries come before CMUdict's.")]
 PhoneSetOption = Annotated[PhoneSet, typer.Option("--phone-set", help="Phone labels in the outputs: arpabet (the models' own) or ipa.")]
@@ -165,7 +161,7 @@ def align(
     device: Annotated[Device, typer.Option("--device", help="Where the models run.")] = Device.auto,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing output files.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the report table.")] = False,
-    min_confidence: Annotated[Optional[float], typer.Option("--min-confidence", callback=_unit, help="List words whose confidence is below this (0-1) in the report.")] = None,
+    min_confidence: Annotated[Optional[float], typer.Option("--min-confidence", callback=_non_negative, help="List words whose confidence is below this (0-1) in the report.")] = None,
     dictionary: DictionaryOption = None,
     phone_set: PhoneSetOption = PhoneSet.arpabet,
     include_original_text: OriginalTextOption = False,

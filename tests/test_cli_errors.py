@@ -144,7 +144,7 @@ def test_names_with_brackets_print_as_they_are(example):
     (("train", ".", "x.pt", "--steps", "0"), "--steps"), (("train", ".", "x.pt", "--lr", "nan"), "--lr"),
     (("train", ".", "x.pt", "--threads", "0"), "--threads"), (("train", ".", "x.pt", "--hidden", "0"), "--hidden"),
     (("train", ".", "x.pt", "--subsample", "0"), "--subsample"), (("train", ".", "x.pt", "--batch-seconds", "-1"), "--batch-seconds"),
-    (("align", "a.wav", "a.txt", "--passes", "0"), "--passes"), (("align", "a.wav", "a.txt", "--min-confidence", "1.5"), "--min-confidence"),
+    (("align", "a.wav", "a.txt", "--passes", "0"), "--passes"), (("align", "a.wav", "a.txt", "--min-confidence", "-0.5"), "--min-confidence"),
     (("batch", ".", "out", "--jobs", "0"), "--jobs"), (("plot", "a.wav", "a.txt", "-o", "p.png", "--start", "nan"), "--start"),
 ])
 def test_numeric_options_out_of_range_are_usage_errors(tmp_path, args, option):
