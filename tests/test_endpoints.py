@@ -52,3 +52,11 @@ def test_edges_stay_without_a_clear_rise_or_beyond_reach():
     far = 0.6 - REACH - 0.05  # the phone's onset, placed further from the energy onset than REACH
     new_on, _ = snap_pause_edges(torch.tensor([far]), torch.tensor([1.0]), frame_energy_db(y, SR), len(y) / SR)
     assert float(new_on[0]) == pytest.approx(far)  # the onset it would need is out of reach: left alone
+
+
+def test_energy_matches_a_direct_window_sum():
+    x = np.random.default_rng(1).normal(0, 0.1, SR * 3 + 37).astype(np.float32)
+    hop, win = 80, 320
+    padded = np.pad(x.astype(np.float64), (win // 2, win // 2))
+    direct = [10 * np.log10(np.sum(padded[k * hop:k * hop + win] ** 2) / win + 1e-12) for k in range(len(x) // hop + 1)]
+    assert np.allclose(frame_energy_db(x, SR), direct, atol=1e-9)

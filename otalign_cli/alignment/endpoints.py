@@ -25,12 +25,22 @@ MIN_PHONE = 0.01  # s: a phone keeps at least this duration
 
 
 def frame_energy_db(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """(K,) short-time energy in dB of ``WINDOW``-long frames, frame k centred at k * HOP seconds."""
+    """(K,) short-time energy in dB of ``WINDOW``-long frames, frame k centred at k * HOP seconds.
+
+    Summed hop by hop in blocks, so an hour of audio needs a few MB beside its samples.
+    """
     hop, win = int(round(HOP * sample_rate)), int(round(WINDOW * sample_rate))
-    x = np.pad(samples.astype(np.float64), (win // 2, win // 2))
-    c = np.concatenate([[0.0], np.cumsum(x * x)])
-    k = np.arange(0, len(samples) // hop + 1)
-    power = (c[k * hop + win] - c[k * hop]) / win
+    half = win // (2 * hop)  # the window spans hops k - half .. k + half - 1
+    n_hops = -(-len(samples) // hop)
+    per_hop = np.zeros(n_hops + 2 * half)
+    block = hop * 65536
+    for start in range(0, len(samples), block):
+        seg = samples[start:start + block].astype(np.float64)
+        seg = np.pad(seg, (0, -len(seg) % hop))
+        per_hop[half + start // hop: half + start // hop + len(seg) // hop] = (seg * seg).reshape(-1, hop).sum(1)
+    c = np.concatenate([[0.0], np.cumsum(per_hop)])
+    k = np.arange(len(samples) // hop + 1)
+    power = (c[k + 2 * half] - c[k]) / win
     return 10.0 * np.log10(power + 1e-12)
 
 
