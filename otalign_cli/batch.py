@@ -7,9 +7,15 @@ command again skips every file whose outputs all exist.
 
 from __future__ import annotations
 
+import ctypes
 import glob
+import json
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -115,9 +121,40 @@ def read_suspects(path: Path) -> dict[str, list[dict]]:
 
 
 def remove_stale_temporaries(out: Path) -> None:
-    """Temporary files a killed run left behind (complete outputs are never temporaries)."""
-    for tmp in out.rglob(".*.tmp"):
-        tmp.unlink(missing_ok=True)
+    """Temporary files a killed otalign run left behind, known by their mark; nobody else's."""
+    from otalign_cli.formats.atomic import TEMP_MARK
+
+    for tmp in out.rglob(".*" + TEMP_MARK):
+        if tmp.is_file():
+            tmp.unlink(missing_ok=True)
+
+
+RECORDS = ".otalign"  # OUT/.otalign/REL.json: what a finished file's report rows need, for resumed runs
+
+
+def record_path(out: Path, item: Item) -> Path:
+    return out / RECORDS / (str(item.rel) + ".json")
+
+
+def recorded_suspects(out: Path, item: Item) -> list[dict] | None:
+    """The suspect stretches written with the file's outputs, or None (no record, or unreadable)."""
+    try:
+        return json.loads(record_path(out, item).read_text(encoding="utf-8"))["suspects"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def collisions(items: list[Item], out: Path, formats: list[str]) -> dict[int, str]:
+    """Per item (by index) that shares an output path with another: the other's name."""
+    owner: dict[Path, int] = {}
+    clash: dict[int, str] = {}
+    for k, item in enumerate(items):
+        for p in outputs_of(out, item, formats):
+            j = owner.setdefault(p, k)
+            if j != k:
+                clash[k] = str(items[j].rel)
+                clash.setdefault(j, str(item.rel))
+    return clash
 
 
 @dataclass(frozen=True)
@@ -134,12 +171,36 @@ class WorkerSettings:
     variants: bool = True
     dictionary: Path | None = None
     output_options: OutputOptions = OutputOptions()
+    overwrite: bool = False  # replace existing outputs; otherwise only missing formats are written
 
 
 _WORKER: dict = {}
 
 
-def _init_worker(settings: WorkerSettings) -> None:
+def die_with_parent(parent: int) -> None:
+    """End this worker when the batch command ends, even if that was SIGKILL (the OOM killer, a
+    scheduler): on Linux the kernel sends SIGKILL on the parent's death (``PR_SET_PDEATHSIG``);
+    everywhere a thread watches for the parent to go. Ctrl-C is the parent's to handle."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="otalign-parent-watch", daemon=True).start()
+
+
+def _init_worker(settings: WorkerSettings, parent: int | None = None) -> None:
+    if parent is not None:
+        die_with_parent(parent)
     import torch
 
     from otalign_cli.models import load_pair, model_summary
@@ -150,7 +211,7 @@ def _init_worker(settings: WorkerSettings) -> None:
                                        settings.boundaries)
     lexicon = read_dictionary(settings.dictionary) if settings.dictionary is not None else None
     _WORKER.update(ottc=ottc, ctc=ctc, device=settings.device, passes=settings.passes, variants=settings.variants,
-                   lexicon=lexicon, output_options=settings.output_options,
+                   lexicon=lexicon, output_options=settings.output_options, overwrite=settings.overwrite,
                    models={"ottc": model_summary(meta), "ctc": model_summary(cmeta)})
 
 
@@ -167,8 +228,16 @@ def _write(item: Item, res, out: Path, formats: list[str]) -> Outcome:
     from otalign_cli.errors import OtalignError
     from otalign_cli.formats.write import write_outputs
 
+    from otalign_cli.formats import output_paths
+
+    base = output_base(out, item)
+    overwrite = _WORKER.get("overwrite", False)
+    # without --overwrite, formats already written (perhaps edited by hand since) are left alone
+    missing = [f for f in formats if overwrite or not all(p.exists() for p in output_paths(base, f))]
+    suspects = res.stats.get("suspect", [])
     try:
-        write_outputs(output_base(out, item), formats, res, _WORKER["models"], _WORKER["output_options"])
+        write_outputs(base, missing, res, _WORKER["models"], _WORKER["output_options"], replace=overwrite,
+                      extra=[(record_path(out, item), json.dumps({"suspects": suspects}) + "\n")])
     except OtalignError as err:
         return Outcome(item, "failed", str(err))
     except Exception as err:  # one broken file must never stop the corpus
@@ -282,39 +351,59 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
     each file alone (``adapt_groups``). ``dictionary`` is a pronunciation dictionary whose
     entries come before CMUdict's (``text.dictionary``); ``output_options`` shape the outputs.
     """
-    todo, done = pending(items, out, formats, overwrite)
+    clash = collisions(items, out, formats)
+    for k in sorted(clash):
+        yield Outcome(items[k], "failed", f"{items[k].audio}: its outputs would collide with those of {clash[k]} "
+                                          "(same stem); rename one of them")
+    todo, done = pending([item for k, item in enumerate(items) if k not in clash], out, formats, overwrite)
     for item in done:
-        yield Outcome(item, "skipped", suspects=(previous_suspects or {}).get(str(item.rel), []))
+        recorded = recorded_suspects(out, item)
+        yield Outcome(item, "skipped", suspects=recorded if recorded is not None
+                      else (previous_suspects or {}).get(str(item.rel), []))
     if not todo:
         return
     if backend == "ray":
         from otalign_cli.batch_ray import run_on_ray
 
         settings = WorkerSettings(model, ctc_model, with_ctc, device, 1, passes, boundaries, variants, dictionary,
-                                  output_options or OutputOptions())
+                                  output_options or OutputOptions(), overwrite)
         yield from run_on_ray(todo, out, formats, readout, jobs, address, settings, adapt)
         return
     if group_size is None:
         group_size = 16 if str(device).startswith("cuda") else 1
     threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
     settings = WorkerSettings(model, ctc_model, with_ctc, device, threads, passes, boundaries, variants, dictionary,
-                              output_options or OutputOptions())
+                              output_options or OutputOptions(), overwrite)
     # spawn, not fork: a forked child of a process that already ran torch can deadlock in OpenMP
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_init_worker, initargs=(settings,)) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker, initargs=(settings, os.getpid()))
+    try:
         if adapt != "none":
             futures = [pool.submit(_align_group, g, out, formats, readout, adapted)
                        for g, adapted in adapt_groups(todo, adapt)]
-            for fut in as_completed(futures):
-                yield from fut.result()
         elif group_size <= 1:
             futures = [pool.submit(_align_one, item, out, formats, readout) for item in todo]
-            for fut in as_completed(futures):
-                yield fut.result()
         else:
             futures = [pool.submit(_align_group, g, out, formats, readout) for g in length_groups(todo, group_size)]
-            for fut in as_completed(futures):
-                yield from fut.result()
+        for fut in as_completed(futures):
+            result = fut.result()
+            yield from (result if isinstance(result, list) else [result])
+    except BaseException:  # Ctrl-C, SIGTERM, or the caller stopped: no waiting for the queue
+        stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers now (a file being written stays whole:
+    outputs appear by rename only)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())  # the executor has no public handle on them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(timeout=5)
 
 
 def summarize_outcomes(outcomes: list[Outcome], wall: float) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import sys
 import time
 from enum import Enum
@@ -78,6 +79,14 @@ MAX_PLOT_SECONDS = 60.0  # a longer window is unreadable and its spectrogram cos
 class Backend(str, Enum):
     local = "local"
     ray = "ray"
+
+
+class Terminated(Exception):
+    """SIGTERM, turned into an exception so a batch can stop cleanly and say how to resume."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -197,7 +206,7 @@ def align(
         res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value, device=dev, passes=passes,
                          variants=variants, lexicon=lexicon)
         written = write_outputs(base, formats, res, {"ottc": model_summary(meta), "ctc": model_summary(cmeta)},
-                                output_options)
+                                output_options, replace=overwrite)
     except OtalignError as err:
         fail(str(err))
     except ValueError as err:
@@ -284,26 +293,40 @@ def batch(
     previous = read_suspects(out / "suspects.tsv")
     t0 = time.perf_counter()
     # rows go out as files finish, so a killed run leaves what a resumed one needs (read_suspects)
-    with (out / "suspects.tsv").open("w", encoding="utf-8") as suspects_log, \
-            Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                     TextColumn("{task.fields[hours]:.2f} h aligned, {task.fields[failed]} failed"),
-                     TimeRemainingColumn(), console=err_console) as progress:
-        task = progress.add_task("aligning", total=len(items), hours=0.0, failed=0)
-        suspects_log.write(SUSPECTS_HEADER)
-        for o in run_batch(items, out, formats, readout.value, jobs, overwrite, model, ctc_model, ctc, dev,
-                           backend.value, address, previous_suspects=previous, passes=passes,
-                           boundaries=boundaries, variants=variants, adapt=adapt, dictionary=dictionary,
-                           output_options=OutputOptions(phone_set.value, include_original_text, max_line_chars,
-                                                        max_cue_lines, max_cue_seconds)):
-            outcomes.append(o)
-            suspects_log.write(suspect_rows(o))
-            suspects_log.flush()
-            if o.status == "failed":
-                progress.console.print(error_line(o.reason), highlight=False, soft_wrap=True)
-            progress.update(task, advance=1, hours=sum(x.duration for x in outcomes) / 3600,
-                            failed=sum(x.status == "failed" for x in outcomes))
+    stopped_by = None
+    previous_term = signal.signal(signal.SIGTERM, _raise_terminated)
+    runs = run_batch(items, out, formats, readout.value, jobs, overwrite, model, ctc_model, ctc, dev,
+                     backend.value, address, previous_suspects=previous, passes=passes,
+                     boundaries=boundaries, variants=variants, adapt=adapt, dictionary=dictionary,
+                     output_options=OutputOptions(phone_set.value, include_original_text, max_line_chars,
+                                                  max_cue_lines, max_cue_seconds))
+    try:
+        with (out / "suspects.tsv").open("w", encoding="utf-8") as suspects_log, \
+                Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                         TextColumn("{task.fields[hours]:.2f} h aligned, {task.fields[failed]} failed"),
+                         TimeRemainingColumn(), console=err_console) as progress:
+            task = progress.add_task("aligning", total=len(items), hours=0.0, failed=0)
+            suspects_log.write(SUSPECTS_HEADER)
+            for o in runs:
+                outcomes.append(o)
+                suspects_log.write(suspect_rows(o))
+                suspects_log.flush()
+                if o.status == "failed":
+                    progress.console.print(error_line(o.reason), highlight=False, soft_wrap=True)
+                progress.update(task, advance=1, hours=sum(x.duration for x in outcomes) / 3600,
+                                failed=sum(x.status == "failed" for x in outcomes))
+    except KeyboardInterrupt:
+        stopped_by = ("SIGINT", 130)
+    except Terminated:
+        stopped_by = ("SIGTERM", 143)
+    finally:
+        runs.close()  # stops the workers now if the loop ended early
+        signal.signal(signal.SIGTERM, previous_term)
     summary = summarize_outcomes(outcomes, time.perf_counter() - t0)
     summary["adapt"] = adapt
+    if stopped_by is not None:
+        summary["stopped_by"] = stopped_by[0]
+        summary["not_done"] = len(items) - len(outcomes)
     failed = sorted((o for o in outcomes if o.status == "failed"), key=lambda o: str(o.item.rel))
     suspects = sorted((o for o in outcomes if o.suspects), key=lambda o: str(o.item.rel))
     write_text_atomic(out / "suspects.tsv", SUSPECTS_HEADER + "".join(suspect_rows(o) for o in suspects))
@@ -321,6 +344,11 @@ def batch(
         d = summary["label_delay_ms"]
         table.add_row("label delay CTC - OT mean / median / p90 (ms)", f"{d['mean']:+.1f} / {d['median']:+.1f} / {d['p90']:+.1f}")
     out_console.print(table)
+    if stopped_by is not None:
+        left = len(items) - len(outcomes)
+        err_console.print(error_line(f"{corpus}: stopped by {stopped_by[0]} with {left} of {len(items)} files not done; "
+                                     "run the same command again to resume"), highlight=False, soft_wrap=True)
+        raise typer.Exit(stopped_by[1])
     if failed:
         raise typer.Exit(1)
 
@@ -591,6 +619,9 @@ def plot(
 
     from otalign_cli.text.utterances import names_speakers
 
+    for given in (audio, transcript, textgrid):
+        if given is not None and output.resolve() == given.resolve():
+            fail(f"{output}: the picture would overwrite an input (choose another path with -o)")
     if output.exists() and not overwrite:
         fail(f"{output}: output exists (use --overwrite to replace it)")
     if names_speakers(transcript):

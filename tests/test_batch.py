@@ -62,7 +62,7 @@ def test_messy_corpus_aligns_the_good_and_reports_the_bad(tmp_path):
     assert (summary["files"], summary["aligned"], summary["failed"]) == (8, 2, 6)
     assert summary["speakers"]["spk1"]["aligned"] == 2 and summary["speakers"]["spk2"]["failed"] == 6
     assert summary["label_delay_ms"]["phones"] == phones and 2 * 70 <= phones <= 2 * 76
-    assert not [p for p in out.rglob("*") if p.name.startswith(".")]
+    assert not [p for p in out.rglob("*") if p.name.startswith(".") and p.name != ".otalign"]  # no temporaries left
 
 
 def make_good_corpus(root, n=6):
@@ -79,6 +79,11 @@ def tree(out):
             if p.is_file() and p.name != "summary.json"}
 
 
+def output_json(out):
+    """The JSON outputs, not batch's per-file records in OUT/.otalign."""
+    return [p for p in out.rglob("*.json") if ".otalign" not in p.parts]
+
+
 def test_kill_and_resume_gives_byte_identical_outputs(tmp_path):
     corpus = tmp_path / "corpus"
     make_good_corpus(corpus)
@@ -89,11 +94,11 @@ def test_kill_and_resume_gives_byte_identical_outputs(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "otalign_cli", "batch", str(corpus), str(resumed), *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 300
-    while time.time() < deadline and len(list(resumed.rglob("*.json"))) < 2:
+    while time.time() < deadline and len(output_json(resumed)) < 2:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)  # the whole group: the run and its worker
     proc.wait()
-    done_before = len(list(resumed.rglob("*.json")))
+    done_before = len(output_json(resumed))
     assert 2 <= done_before < 6, "the kill should land mid-run"
 
     again = run_cli("batch", corpus, resumed, *args)
@@ -141,7 +146,7 @@ def test_ray_backend_gives_the_same_outputs_as_local(tmp_path):
         summary = json.loads(runs[backend].pop(Path("summary.json")))
         assert (summary["aligned"], summary["failed"]) == (2, 6)
     assert runs["local"].keys() == runs["ray"].keys()
-    assert len(runs["local"]) == 2 * 4 + 2  # TextGrid, word and phone CTM, JSON per aligned file + errors/suspects.tsv
+    assert len(runs["local"]) == 2 * 5 + 2  # TextGrid, word and phone CTM, JSON, record per aligned file + errors/suspects.tsv
     for rel, data in runs["local"].items():
         assert runs["ray"][rel] == data, rel
 
@@ -170,9 +175,9 @@ def test_length_batched_groups_give_the_same_outputs(tmp_path):
                                   passes=DEFAULT_PASSES))
         assert sorted(o.status for o in outcomes).count("aligned") == 3
         runs[size] = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    assert runs[1].keys() == runs[4].keys() and len(runs[1]) == 6
+    assert runs[1].keys() == runs[4].keys() and len(runs[1]) == 9  # JSON, TextGrid, record per aligned file
     for rel in runs[1]:
-        if rel.suffix != ".json":
+        if rel.suffix != ".json" or rel.parts[0] == ".otalign":
             continue
         one, grouped = (json.loads(runs[k][rel]) for k in (1, 4))
         times = [[(w["start"], w["end"]) for w in d["words"] + d["ctc"]["words"]] for d in (one, grouped)]

@@ -9,6 +9,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+TEMP_MARK = ".otalign-tmp"  # every temporary otalign writes ends so; only these are ever cleaned up
+
+
+def temp_beside(target: Path) -> Path:
+    """A new empty temporary file beside ``target``, named ``.TARGET.XXXXXXXX.otalign-tmp``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_MARK, dir=target.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -18,9 +29,7 @@ def _umask() -> int:
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target`` in one step."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    tmp = temp_beside(target)
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions

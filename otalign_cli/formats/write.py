@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from otalign_cli.formats import REGISTRY, OutputContext, OutputOptions, Payload, output_paths
-from otalign_cli.formats.atomic import _umask
+from otalign_cli.errors import OtalignError
+from otalign_cli.formats.atomic import _umask, temp_beside
 from otalign_cli.formats.tiers import Interval
 from otalign_cli.pipeline import FileResult
 
@@ -20,29 +20,56 @@ def textgrid_tiers(res: FileResult) -> dict[str, list[Interval]]:
 
 
 def write_outputs(base: Path, formats: list[str], res: FileResult, models: dict[str, dict],
-                  options: OutputOptions | None = None) -> list[Path]:
+                  options: OutputOptions | None = None, *, replace: bool = True,
+                  extra: list[tuple[Path, str]] | None = None) -> list[Path]:
     """Render every format, write each file to a temporary beside its target, then move them all
-    into place; if anything fails, no output of this file is created or changed."""
+    into place; if anything fails, no output of this file is created or changed.
+
+    ``replace`` False never replaces a file: one that appeared at an output path while the file
+    was being aligned is an ``OtalignError``, and the outputs this call had already put in place
+    are taken back. ``extra`` files (path, text) are committed with the outputs, last, always
+    replacing (batch's per-file record).
+    """
     ctx = OutputContext(models, options or OutputOptions(), base)
     files: list[tuple[Path, Payload]] = []
     for fmt in formats:
         files += zip(output_paths(base, fmt), REGISTRY[fmt].render(res, ctx))
-    temps: list[tuple[Path, str]] = []
+    outputs = [target for target, _ in files]
+    files += extra or []
+    temps: list[tuple[Path, Path]] = []
+    created: list[Path] = []
     try:
         for target, payload in files:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            os.close(fd)
+            tmp = temp_beside(target)
             temps.append((target, tmp))
             if isinstance(payload, str):
-                Path(tmp).write_text(payload, encoding="utf-8")
+                tmp.write_text(payload, encoding="utf-8")
             else:
-                payload(Path(tmp))
+                payload(tmp)
             os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
         for target, tmp in temps:
-            os.replace(tmp, target)
+            if replace or target not in outputs:
+                os.replace(tmp, target)
+            else:
+                _create(tmp, target)
+                created.append(target)
+    except BaseException:
+        for target in created:
+            target.unlink(missing_ok=True)
+        raise
     finally:
         for _, tmp in temps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    return [target for target, _ in files]
+            tmp.unlink(missing_ok=True)
+    return outputs
+
+
+def _create(tmp: Path, target: Path) -> None:
+    """Move ``tmp`` to ``target`` only if no file is there: a hard link fails rather than replace."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise OtalignError(target, "output appeared while aligning; not replaced (use --overwrite)") from None
+    except OSError:  # a file system without hard links: check, then move (a small window remains)
+        if target.exists():
+            raise OtalignError(target, "output appeared while aligning; not replaced (use --overwrite)") from None
+        os.replace(tmp, target)
