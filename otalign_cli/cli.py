@@ -20,7 +20,7 @@ from rich.text import Text
 from otalign_cli import __version__
 from otalign_cli.errors import OtalignError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="otalign: forced alignment of speech with optimal transport (OTTC), compared with CTC.")
 # piped or captured output (files, CI logs) gets a wide console so tables never truncate numbers
 # markup off: paths, words and messages print as they are ("[laughs].wav", "otalign[ray]")
@@ -746,3 +746,14 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+    except OSError as err:  # the system refused a path the checks did not foresee: still one line
+        where = err.filename if err.filename is not None else "otalign"
+        err_console.print(error_line(f"{where}: {err.strerror or err}"), highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except Exception as err:  # a bug: one line by default, the traceback with OTALIGN_DEBUG=1
+        if os.environ.get("OTALIGN_DEBUG"):
+            raise
+        err_console.print(error_line(f"internal error ({type(err).__name__}: {str(err)[:300]}); "
+                                     "rerun with OTALIGN_DEBUG=1 for the traceback and please report it"),
+                          highlight=False, soft_wrap=True)
+        sys.exit(1)

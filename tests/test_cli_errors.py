@@ -162,3 +162,43 @@ def test_models_folder_that_does_not_exist(tmp_path):
     env = {**os.environ, "OTALIGN_MODELS": str(tmp_path / "nowhere")}
     proc = subprocess.run([sys.executable, "-m", "otalign_cli", "models"], capture_output=True, text=True, env=env)
     assert proc.returncode == 1 and proc.stderr.strip() == f"error: {tmp_path / 'nowhere'}: models folder not found (set by OTALIGN_MODELS)"
+
+
+@pytest.mark.parametrize("fmt", ["WAV", "MP3"])
+def test_truncated_audio_is_an_error_not_an_alignment(example, fmt):
+    wav, txt = example
+    audio, sr = sf.read(wav)
+    cut = wav.with_suffix("." + fmt.lower())
+    try:
+        sf.write(cut, audio, sr, format=fmt)
+    except (sf.LibsndfileError, TypeError, ValueError):
+        pytest.skip(f"this libsndfile cannot write {fmt}")
+    data = cut.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    proc = run_cli("align", cut, txt)
+    assert_clean_failure(proc, cut, "truncated", wav.parent)
+    assert "mpg123" not in proc.stderr and "Warning" not in proc.stderr  # the decoder's own notes stay quiet
+
+
+def test_random_bytes_named_mp3(example):
+    wav, txt = example
+    junk = wav.with_suffix(".mp3")
+    junk.write_bytes(np.random.default_rng(0).integers(0, 256, 20000, dtype=np.uint8).tobytes())
+    assert_clean_failure(run_cli("align", junk, txt), junk, "not a recognised audio format", wav.parent)
+
+
+@pytest.mark.parametrize("case", ["folder in the way", "parent is a file", "name too long"])
+def test_bad_output_paths_are_one_line_errors(example, case):
+    wav, txt = example
+    if case == "folder in the way":
+        (wav.parent / "o.TextGrid").mkdir()
+        out = wav.parent / "o"
+    elif case == "parent is a file":
+        (wav.parent / "afile").write_text("x")
+        out = wav.parent / "afile" / "o"
+    else:
+        out = wav.parent / ("n" * 300)
+    proc = run_cli("align", wav, txt, "-o", out, "--overwrite")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("error: ")
+    assert not list(wav.parent.rglob("*otalign-tmp"))

@@ -38,8 +38,10 @@ def write_outputs(base: Path, formats: list[str], res: FileResult, models: dict[
     files += extra or []
     temps: list[tuple[Path, Path]] = []
     created: list[Path] = []
+    current = base
     try:
         for target, payload in files:
+            current = target
             tmp = temp_beside(target)
             temps.append((target, tmp))
             if isinstance(payload, str):
@@ -48,18 +50,24 @@ def write_outputs(base: Path, formats: list[str], res: FileResult, models: dict[
                 payload(tmp)
             os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
         for target, tmp in temps:
+            current = target
             if replace or target not in outputs:
                 os.replace(tmp, target)
             else:
                 _create(tmp, target)
                 created.append(target)
-    except BaseException:
+    except BaseException as err:
         for target in created:
             target.unlink(missing_ok=True)
+        if isinstance(err, OSError):  # read-only, full, a folder in the way, a name too long, ...
+            raise OtalignError(current, f"cannot write output ({err.strerror or err})") from None
         raise
     finally:
         for _, tmp in temps:
-            tmp.unlink(missing_ok=True)
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
     return outputs
 
 
