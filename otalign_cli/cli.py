@@ -144,6 +144,17 @@ def report_table(res, min_confidence: float | None = None) -> Table:
     return t
 
 
+def _device(device: str) -> str:
+    """The device to run on; asking for a GPU that is not there is a usage error (exit 2)."""
+    from otalign_cli.models import resolve_device
+
+    try:
+        return resolve_device(device)
+    except ValueError as err:
+        fail(str(err), code=2)
+        raise
+
+
 def _check_passes(passes: int, model) -> None:
     """A bad --passes is a usage error (exit 2), found once the model's frame is known."""
     from otalign_cli.pipeline import check_passes
@@ -181,7 +192,7 @@ def align(
     """Align one recording with its transcript; write TextGrid / CTM / JSON and report the label delay."""
     from otalign_cli.formats import output_paths
     from otalign_cli.formats.write import write_outputs
-    from otalign_cli.models import load_pair, model_summary, resolve_device
+    from otalign_cli.models import load_pair, model_summary
     from otalign_cli.pipeline import align_file
     from otalign_cli.text.dictionary import read_dictionary
 
@@ -200,7 +211,7 @@ def align(
         fail(f"{existing[0]}: output exists (use --overwrite to replace it)")
     try:
         lexicon = read_dictionary(dictionary) if dictionary is not None else None
-        dev = resolve_device(device.value)
+        dev = _device(device.value)
         ottc, meta, ctc_net, cmeta = load_pair(model, ctc_model, ctc, dev, boundaries)
         _check_passes(passes, ottc)
         res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value, device=dev, passes=passes,
@@ -251,7 +262,7 @@ def batch(
     from otalign_cli.batch import (SUSPECTS_HEADER, discover, read_suspects, remove_stale_temporaries, run_batch,
                                    summarize_outcomes, suspect_rows, tsv_field)
     from otalign_cli.formats.atomic import write_text_atomic
-    from otalign_cli.models import load_pair, resolve_device
+    from otalign_cli.models import load_pair
     from otalign_cli.text.dictionary import read_dictionary
 
     if not corpus.is_dir():
@@ -275,7 +286,7 @@ def batch(
     try:
         if dictionary is not None:
             read_dictionary(dictionary)  # a bad dictionary fails once, here, not once per file
-        dev = resolve_device(device.value)
+        dev = _device(device.value)
         ottc, _, _, _ = load_pair(model, ctc_model, ctc, "cpu")  # a bad model fails once, here, not once per file
         _check_passes(passes, ottc)
     except (OtalignError, ValueError) as err:
@@ -499,12 +510,7 @@ def train(
         fail(f"--supervised-floor must be >= 0, not {supervised_floor:g}", code=2)
     if ctc_weight < 0 or (ctc_weight > 0 and kind != "ottc"):
         fail(f"--ctc-weight must be >= 0 and is for --kind ottc only (got {ctc_weight:g} with {kind})", code=2)
-    from otalign_cli.models import resolve_device
-
-    try:
-        dev = resolve_device(device.value)
-    except ValueError as err:
-        fail(str(err), code=2)
+    dev = _device(device.value)
     log_file = None
     try:  # before the corpus is read: a bad path must not cost the time it takes to load
         log_file = log.open("a", encoding="utf-8") if log else None
@@ -667,7 +673,10 @@ def evaluate(
             fail(f"{d}: not a folder")
     res = evaluate_dirs(ref_dir, hyp_dir)
     if not res["files"]:
-        fail(f"{hyp_dir}: no TextGrid matches a reference in {ref_dir}")
+        for line in res["errors"]:  # the files that did match but could not be read say why
+            err_console.print(error_line(line), highlight=False, soft_wrap=True)
+        fail(f"{hyp_dir}: no readable TextGrid matches a reference in {ref_dir}"
+             + (f" ({len(res['errors'])} unreadable, above)" if res["errors"] else ""))
     if as_json:
         print(json.dumps(res, indent=2))
     else:

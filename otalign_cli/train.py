@@ -26,6 +26,7 @@ from otalign_cli.audio import load_audio
 from otalign_cli.augment import augment
 from otalign_cli.checkpoint import load_checkpoint, save_checkpoint
 from otalign_cli.errors import OtalignError
+from otalign_cli.text.files import read_utf8
 from otalign_cli.features import log_mel
 from otalign_cli.formats.textgrid import read_textgrid
 from otalign_cli.model import AlignmentModel, ModelConfig
@@ -104,9 +105,16 @@ def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
     entries: list[tuple[Path, str]] = []
     manifest = root / "manifest.jsonl"
     if manifest.is_file():
-        for line in manifest.read_text(encoding="utf-8").splitlines():
-            rec = json.loads(line)
-            entries.append((root / rec["audio"], rec.get("split", "train")))
+        for n, line in enumerate(read_utf8(manifest, "manifest").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                entries.append((root / rec["audio"], rec.get("split", "train")))
+            except json.JSONDecodeError as err:
+                raise OtalignError(manifest, f"line {n}: not valid JSON ({err.msg})") from None
+            except (KeyError, TypeError):
+                raise OtalignError(manifest, f'line {n}: a record needs an "audio" path') from None
     else:
         entries = [(p, "train") for p in sorted(root.rglob("*")) if p.suffix.lower() in AUDIO_EXTS]
     if split is not None:
@@ -119,6 +127,8 @@ def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
         words = None
         if tg.is_file():
             tiers = read_textgrid(tg)
+            if "phones" not in tiers:
+                raise OtalignError(tg, "gold TextGrid has no interval tier named phones")
             phones = [lab for _, _, lab in tiers["phones"]]
             intervals = [(s, e) for s, e, _ in tiers["phones"]]
             words = [(s, e) for s, e, _ in tiers.get("words", [])]
@@ -126,7 +136,7 @@ def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
             transcript = _transcript_of(path)
             if transcript is None:
                 continue
-            phones = list(pronounce_transcript(transcript.read_text(encoding="utf-8"), str(transcript)).phones)
+            phones = list(pronounce_transcript(read_utf8(transcript, "transcript"), str(transcript)).phones)
             intervals = None
         examples.append(Example(path.stem, load_audio(path), phones, intervals, part, words))
     return examples

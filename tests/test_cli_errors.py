@@ -202,3 +202,54 @@ def test_bad_output_paths_are_one_line_errors(example, case):
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("error: ")
     assert not list(wav.parent.rglob("*otalign-tmp"))
+
+
+@pytest.mark.parametrize("case, cause", [
+    ("latin-1 transcript", "not UTF-8"), ("broken manifest", "line 2: not valid JSON"),
+    ("manifest without audio", 'line 1: a record needs an "audio" path'), ("gold without phones", "no interval tier named phones"),
+])
+def test_train_corpus_problems_are_one_line_errors(example, tmp_path, case, cause):
+    from praatio import textgrid as ptg
+
+    wav, txt = example
+    corpus = wav.parent
+    if case == "latin-1 transcript":
+        txt.write_bytes("caf\xe9 au lait".encode("latin-1"))
+    elif case == "broken manifest":
+        (corpus / "manifest.jsonl").write_text('{"audio": "dashwood.wav"}\n{"audio": \n')
+    elif case == "manifest without audio":
+        (corpus / "manifest.jsonl").write_text('{"split": "train"}\n')
+    else:
+        tg = ptg.Textgrid(0, 7.1)
+        tg.addTier(ptg.IntervalTier("words", [(0.2, 0.4, "and")], 0, 7.1))
+        tg.save(str(wav.with_suffix(".TextGrid")), format="long_textgrid", includeBlankSpaces=True)
+    proc = run_cli("train", corpus, tmp_path / "m.pt", "--steps", "1")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and cause in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "m.pt").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
+@pytest.mark.parametrize("command", ["align", "train"])
+def test_cuda_without_a_gpu_is_a_usage_error(example, tmp_path, command):
+    wav, txt = example
+    args = (wav, txt) if command == "align" else (wav.parent, tmp_path / "m.pt")
+    proc = run_cli(command, *args, "--device", "cuda")
+    assert proc.returncode == 2 and proc.stderr.strip() == "error: --device cuda was asked for, but no CUDA GPU is available"
+
+
+def test_evaluate_names_the_unreadable_files(tmp_path):
+    ref, hyp = tmp_path / "ref", tmp_path / "hyp"
+    ref.mkdir()
+    hyp.mkdir()
+    (ref / "a.TextGrid").write_text("garbage")
+    (hyp / "a.TextGrid").write_text("garbage")
+    proc = run_cli("evaluate", ref, hyp)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "a.TextGrid: cannot read TextGrid" in proc.stderr and "1 unreadable" in proc.stderr
+
+
+def test_a_5000_digit_number_is_read_digit_by_digit():
+    from otalign_cli.text.normalize import normalize_transcript
+
+    (word,) = normalize_transcript("1" * 5000)
+    assert word.spoken == ("one",) * 5000

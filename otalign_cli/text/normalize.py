@@ -47,7 +47,13 @@ def _words(text: str) -> list[str]:
     return [w for w in re.split(r"[\s\-,]+", text.replace("-", " ")) if w]
 
 
+MAX_QUANTITY_DIGITS = 15  # longer digit strings (IDs, phone numbers) are read digit by digit
+
+
 def _number(value: str, to: str = "cardinal") -> list[str]:
+    whole = value.split(".", 1)[0]
+    if len(whole) > MAX_QUANTITY_DIGITS:
+        return [w for d in value if d.isdigit() for w in _words(num2words(int(d)))]
     return _words(num2words(value if "." in value else int(value), to=to))
 
 
@@ -60,8 +66,8 @@ def spoken_form(token: str) -> list[str]:
     t = token.lower()
     if m := _RE_MONEY.match(t):
         unit1, units, sub1, subs = _CURRENCY[m.group(1)]
-        whole = int(m.group(2).replace(",", ""))
-        out = _number(str(whole)) + [unit1 if whole == 1 else units]
+        whole = m.group(2).replace(",", "").lstrip("0") or "0"
+        out = _number(whole) + [unit1 if whole == "1" else units]
         if m.group(3):
             cents = int(m.group(3).ljust(2, "0"))
             if cents:
@@ -90,7 +96,7 @@ def spoken_form(token: str) -> list[str]:
         return words
     if _RE_NUMBER.match(t):
         plain = t.replace(",", "")
-        if "." not in plain and "," not in t and _is_year(int(plain)):
+        if "." not in plain and "," not in t and len(plain) == 4 and _is_year(int(plain)):
             return _words(num2words(int(plain), to="year"))
         return _number(plain)
     if t in _SYMBOLS:
