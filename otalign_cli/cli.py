@@ -134,6 +134,9 @@ def report_table(res, min_confidence: float | None = None) -> Table:
     elif "ctc_skipped" in s:
         t.add_row("CTC comparison", s["ctc_skipped"])
     t.add_row("OT dropped (% frames)", f"{s['dropped_pct']:.1f}")
+    if s.get("untranscribed"):
+        t.add_row("no transcribed words (start or end of the file)",
+                  "\n".join(f"{x['start']:.2f}-{x['end']:.2f} s" for x in s["untranscribed"]))
     suspects = [f"{x['start']:.2f}-{x['end']:.2f} s: {x['words']}" for x in s.get("suspect", [])]
     t.add_row("suspect stretches (audio unlike the transcript)", "\n".join(suspects) or "none")
     if min_confidence is not None:

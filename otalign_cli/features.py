@@ -70,8 +70,28 @@ def log_mel(samples: torch.Tensor, cfg: FeatureConfig = FeatureConfig(),
             piece = _padded_slice(samples, f0 * shift, (f1 - 1) * shift + length, pad)
             feats[f0:f1] = _fbank(piece, cfg, snip_edges=True)
     feats.clamp_(min=LOG_MEL_FLOOR)
-    mean = feats.mean(0)
-    std = feats.std(0)
+    mean, std = _sounding_stats(feats, block_frames)
     feats -= mean
     feats /= std + 1e-5
     return feats
+
+
+def _sounding_stats(feats: torch.Tensor, block_frames: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-bin mean and standard deviation over the frames that are not digital silence (every bin
+    at the floor): an hour of exact zeros after a few seconds of speech would otherwise become
+    the recording's "average" and push the speech far from anything the model saw. Summed block
+    by block, so no copy of the features is made."""
+    total = torch.zeros(feats.shape[1], dtype=torch.float64)
+    squares = torch.zeros_like(total)
+    n = 0
+    for f0 in range(0, feats.shape[0], block_frames):
+        block = feats[f0:f0 + block_frames]
+        keep = block[(block > LOG_MEL_FLOOR + 1e-3).any(1)].double()
+        total += keep.sum(0)
+        squares += (keep * keep).sum(0)
+        n += keep.shape[0]
+    if n < 2:  # (nearly) all digital silence: the whole recording it is
+        return feats.mean(0), feats.std(0)
+    mean = total / n
+    var = (squares - n * mean * mean).clamp(min=0) / (n - 1)
+    return mean.float(), var.sqrt().float()

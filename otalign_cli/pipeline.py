@@ -134,6 +134,18 @@ def _suspects(stretches: list[tuple[int, int]], ot: Alignment, frame_shift: floa
     return out
 
 
+UNTRANSCRIBED_SECONDS = 10.0  # a stretch this long before the first or after the last word is reported
+
+
+def _untranscribed_edges(ot: Alignment, duration: float) -> list[dict]:
+    """Long stretches before the first word and after the last: a transcript that covers only
+    part of a recording is aligned to that part, and the report says what it left out."""
+    if not ot.words:
+        return []
+    spans = [(0.0, ot.words[0].start), (ot.words[-1].end, duration)]
+    return [{"start": round(a, 3), "end": round(b, 3)} for a, b in spans if b - a >= UNTRANSCRIBED_SECONDS]
+
+
 def _to_alignment(spans: Spans, pron: Pronunciation, frame_shift: float, duration: float,
                   confidence: torch.Tensor | None = None) -> Alignment:
     on = (spans.onset * frame_shift).clamp(0, duration).tolist()
@@ -568,6 +580,7 @@ def finish(p: Prepared, out: dict, cout: dict | None, model: AlignmentModel, ctc
     stats: dict = {"dropped_pct": float(dropped_frames(out["alpha"][0]).double().mean() * 100),
                    "phones": m, "words": len(pron.words), "oov": list(pron.oov),
                    "suspect": _suspects(distrust, ot, model.frame_shift), "pronunciations": chosen}
+    stats["untranscribed"] = _untranscribed_edges(ot, duration)
     if readout == "refine":
         stats["passes"] = 1 + len(out.get("shifted", ()))
     ctc = None

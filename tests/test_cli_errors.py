@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from conftest import MODELS, run_cli
+from conftest import EXAMPLE_WAV, MODELS, run_cli
 
 
 def assert_clean_failure(proc, must_name, cause, folder):
@@ -253,3 +253,33 @@ def test_a_5000_digit_number_is_read_digit_by_digit():
 
     (word,) = normalize_transcript("1" * 5000)
     assert word.spoken == ("one",) * 5000
+
+
+def test_speech_then_a_minute_of_digital_silence(example):
+    """The start is aligned as if the silence were not there, and the rest is reported."""
+    import json as _json
+
+    wav, txt = example
+    audio, sr = sf.read(wav, dtype="float32")
+    long = wav.with_name("long.wav")
+    sf.write(long, np.concatenate([audio, np.zeros(sr * 60, "float32")]), sr)
+    assert run_cli("align", wav, txt, "-f", "json", "--no-ctc", "-q").returncode == 0
+    proc = run_cli("align", long, txt, "-f", "json", "--no-ctc", "-o", wav.parent / "long")
+    assert proc.returncode == 0 and "no transcribed words" in proc.stdout
+    plain, padded = (_json.loads(p.read_text()) for p in (wav.with_suffix(".json"), wav.with_name("long.json")))
+    moved = [abs(a[k] - b[k]) for a, b in zip(plain["words"], padded["words"]) for k in ("start", "end")]
+    assert len(moved) == 2 * len(plain["words"]) and max(moved) < 0.06 and np.mean(moved) < 0.015  # (was 0.5 s off)
+    assert padded["stats"]["suspect"] == []
+    (tail,) = padded["stats"]["untranscribed"]
+    assert tail["start"] < 7.2 and tail["end"] == pytest.approx(len(audio) / sr + 60, abs=0.01)
+
+
+def test_normalization_ignores_digital_silence_only():
+    from otalign_cli.features import log_mel
+
+    audio, sr = sf.read(EXAMPLE_WAV, dtype="float32")
+    plain = log_mel(torch.from_numpy(audio))
+    assert float(plain.mean(0).abs().max()) < 1e-4 and float((plain.std(0) - 1).abs().max()) < 1e-3
+    padded = log_mel(torch.from_numpy(np.concatenate([audio, np.zeros(sr * 30, "float32")])))
+    # the speech frames barely move (the few frames straddling the edge count in the statistics)
+    assert torch.allclose(padded[: len(plain) - 2], plain[:-2], atol=0.05)
