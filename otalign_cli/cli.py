@@ -74,6 +74,7 @@ class Device(str, Enum):
 
 
 MAX_PLOT_SECONDS = 60.0  # a longer window is unreadable and its spectrogram costs GBs
+MIN_PLOT_SECONDS = 0.05  # the spectrogram needs a few of its 32 ms analysis frames
 
 
 class Backend(str, Enum):
@@ -637,6 +638,9 @@ def plot(
         fail(f"{transcript}: plot takes a plain text transcript, not a TextGrid with speaker tiers", code=2)
     if end is not None and end <= start:
         fail(f"--end ({end}) must be after --start ({start})", code=2)
+    if end is not None and end - start < MIN_PLOT_SECONDS:
+        fail(f"--start {start:g} --end {end:g}: the window must be at least {MIN_PLOT_SECONDS:g} s "
+             "(the spectrogram's analysis frame)", code=2)
     if end is not None and end - start > MAX_PLOT_SECONDS:
         fail(f"plot shows at most {MAX_PLOT_SECONDS:g} s at a time; --start {start:g} --end {end:g} spans "
              f"{end - start:g} s", code=2)

@@ -283,3 +283,9 @@ def test_normalization_ignores_digital_silence_only():
     padded = log_mel(torch.from_numpy(np.concatenate([audio, np.zeros(sr * 30, "float32")])))
     # the speech frames barely move (the few frames straddling the edge count in the statistics)
     assert torch.allclose(padded[: len(plain) - 2], plain[:-2], atol=0.05)
+
+
+def test_plot_window_shorter_than_an_analysis_frame(example):
+    wav, txt = example
+    proc = run_cli("plot", wav, txt, "-o", wav.with_suffix(".png"), "--start", "1", "--end", "1.01")
+    assert proc.returncode == 2 and "at least 0.05 s" in proc.stderr and not wav.with_suffix(".png").exists()
