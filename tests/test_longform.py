@@ -42,7 +42,9 @@ def test_chunked_encoder_matches_one_pass():
     whole = run_model(ottc, feats, chunk=10**9)
     chunked = run_model(ottc, feats, chunk=300, context=250, batch_size=3)
     assert chunked["log_probs"].shape == whole["log_probs"].shape
-    assert float((chunked["log_probs"].exp() - whole["log_probs"].exp()).abs().max()) < 0.02
+    diff = (chunked["log_probs"].exp() - whole["log_probs"].exp()).abs()
+    # the GRU's state at a chunk edge is rebuilt from 5 s of context, not carried: nearly the same
+    assert float(diff.mean()) < 2e-4 and float(diff.max()) < 0.03
     assert float(((chunked["alpha"] - whole["alpha"]).abs() / whole["alpha"]).max()) < 0.05
 
 
