@@ -38,6 +38,10 @@ def run_on_ray(todo: list[Item], out: Path, formats: list[str], readout: str, ac
     except ImportError:
         raise OtalignError(None, "the Ray backend needs Ray: pip install 'otalign[ray]'") from None
     started_here = not ray.is_initialized()
+    if started_here and address is None:
+        from otalign_cli.reaper import start_reaper
+
+        start_reaper()  # the local Ray's processes end with this run, even after SIGKILL
     if started_here:
         kwargs = {"address": address} if address else {"num_cpus": actors}
         ray.init(include_dashboard=False, log_to_driver=False, logging_level="error", **kwargs)

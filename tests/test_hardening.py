@@ -49,12 +49,14 @@ def start_batch(corpus: Path, out: Path, *args: str) -> subprocess.Popen:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_workers_die_with_a_killed_run(tmp_path):
-    proc = start_batch(corpus_of(tmp_path / "c", 30), tmp_path / "out", "--jobs", "2")
+@pytest.mark.parametrize("backend", ["local", "ray"])
+def test_workers_die_with_a_killed_run(tmp_path, backend):
+    """Local workers by PR_SET_PDEATHSIG; a local Ray's GCS, raylet, agents and actors by the reaper."""
+    proc = start_batch(corpus_of(tmp_path / "c", 30), tmp_path / "out", "--jobs", "2", "--backend", backend)
     assert descendants(proc.pid), "the run has workers"
     os.kill(proc.pid, signal.SIGKILL)  # the parent only, as the OOM killer would
     proc.wait()
-    deadline = time.time() + 10
+    deadline = time.time() + 20
     while time.time() < deadline and descendants(proc.pid):
         time.sleep(0.2)
     assert not descendants(proc.pid), "no process of the run may outlive it"
