@@ -148,6 +148,18 @@ def report_table(res, min_confidence: float | None = None) -> Table:
     return t
 
 
+def _can_write(path: Path) -> None:
+    """Fail now, not after hours of training, when ``path`` cannot be written."""
+    if path.is_dir():
+        fail(f"{path}: is a folder; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        fail(f"{path}: cannot write here ({'a parent is a file' if isinstance(err, (FileExistsError, NotADirectoryError)) else err.strerror})")
+    if not os.access(path.parent, os.W_OK):
+        fail(f"{path}: cannot write here (the folder is not writable)")
+
+
 def _device(device: str) -> str:
     """The device to run on; asking for a GPU that is not there is a usage error (exit 2)."""
     from otalign_cli.models import resolve_device
@@ -499,6 +511,8 @@ def train(
     """Train an OTTC model or its CTC twin; resumes from OUT.state if present."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+    _can_write(out)
+
     from otalign_cli.train import TrainConfig, load_corpus
     from otalign_cli.train import train as run_training
 
@@ -564,6 +578,7 @@ def train_boundaries(
 ) -> None:
     """Train the boundary model of an OTTC model: it learns to move the refine readout's boundaries
     to the gold ones, from the audio around each boundary."""
+    _can_write(out)
     import torch
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -620,6 +635,7 @@ def plot(
     overwrite: Annotated[bool, typer.Option("--overwrite")] = False,
 ) -> None:
     """Picture of an alignment: spectrogram, OT and CTC tiers, alpha and CTC posteriors."""
+    _can_write(output)
     from otalign_cli.audio import load_audio
     from otalign_cli.formats.textgrid import read_textgrid
     from otalign_cli.formats.write import textgrid_tiers

@@ -1,6 +1,7 @@
 """Every bad input: non-zero exit, one line naming the file and the cause, no traceback, no output."""
 
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -289,3 +290,15 @@ def test_plot_window_shorter_than_an_analysis_frame(example):
     wav, txt = example
     proc = run_cli("plot", wav, txt, "-o", wav.with_suffix(".png"), "--start", "1", "--end", "1.01")
     assert proc.returncode == 2 and "at least 0.05 s" in proc.stderr and not wav.with_suffix(".png").exists()
+
+
+@pytest.mark.parametrize("command", ["train", "plot"])
+def test_unwritable_outputs_fail_before_the_work(example, command):
+    wav, txt = example
+    (wav.parent / "afile").write_text("x")
+    target = wav.parent / "afile" / ("m.pt" if command == "train" else "p.png")
+    args = (wav.parent, target, "--steps", "1") if command == "train" else (wav, txt, "-o", target)
+    t0 = time.time()
+    proc = run_cli(command, *args)
+    assert proc.returncode == 1 and proc.stderr.strip() == f"error: {target}: cannot write here (a parent is a file)"
+    assert time.time() - t0 < 30
