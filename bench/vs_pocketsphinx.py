@@ -31,43 +31,10 @@ from otalign_cli.metrics import boundary_errors, summarize
 from otalign_cli.models import load_pair
 from otalign_cli.pipeline import align_file
 from otalign_cli.text.normalize import normalize_transcript
+from pocketsphinx_job import pocketsphinx_align, spoken_text  # noqa: F401
 from results import report
 
 LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
-
-
-def pocketsphinx_align(audio: np.ndarray, words: list[str]):
-    """(words, phones) as (start, end, label) lists, or None if a word is not in its dictionary."""
-    from pocketsphinx import Decoder
-
-    d = Decoder(samprate=16000, loglevel="FATAL")
-    if any(d.lookup_word(w) is None for w in words):
-        return None
-    pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16).tobytes()
-    d.set_align_text(" ".join(words))
-    try:
-        for second_pass in (False, True):
-            if second_pass:
-                d.set_alignment()
-            d.start_utt()
-            d.process_raw(pcm, full_utt=True)
-            d.end_utt()
-    except RuntimeError:  # pocketsphinx found no alignment ("Failed to stop utterance processing")
-        return None
-    al = d.get_alignment()
-    if al is None:
-        return None
-    w_out, p_out = [], []
-    for w in al:
-        if w.name.startswith(("<", "[")):
-            continue
-        w_out.append((w.start / 100, (w.start + w.duration) / 100, w.name.split("(")[0]))
-        p_out.extend((p.start / 100, (p.start + p.duration) / 100, p.name) for p in w if p.name != "SIL")
-    return w_out, p_out
-
-
-def spoken_text(text: str) -> list[str]:
-    return [s for w in normalize_transcript(text) for s in w.spoken]
 
 
 def otalign_tiers(res, which: str):

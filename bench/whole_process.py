@@ -2,7 +2,8 @@
 
 Both tools align the same folder of short utterances (audio + same-stem .txt) from a cold start
 to the last file written: otalign with its defaults, pocketsphinx 5 (PyPI, its bundled en-us
-model, a fresh decoder per file, word pass then phone pass, the same words). The runs alternate
+model, a fresh decoder per file, word pass then phone pass, the same words; `pocketsphinx_job.py`,
+which imports neither torch nor otalign's models). The runs alternate
 (otalign, pocketsphinx, otalign, ...); each is timed by GNU time (wall, user + system CPU, peak
 RSS). Prints medians with min-max and the ratios, and appends the table to bench/RESULTS.md:
 
@@ -27,22 +28,6 @@ from pathlib import Path
 
 from results import report
 
-POCKETSPHINX_JOB = r'''
-import sys, wave
-from pathlib import Path
-import numpy as np
-from pocketsphinx import Decoder
-sys.path.insert(0, sys.argv[3])
-from vs_pocketsphinx import pocketsphinx_align, spoken_text
-from otalign_cli.audio import load_audio
-out = Path(sys.argv[2]); out.mkdir(parents=True, exist_ok=True)
-for wav in sorted(Path(sys.argv[1]).glob("*.wav")):
-    r = pocketsphinx_align(load_audio(wav), spoken_text(wav.with_suffix(".txt").read_text()))
-    if r is not None:
-        (out / (wav.stem + ".txt")).write_text("\n".join(f"{a:.3f} {b:.3f} {w}" for a, b, w in r[0]))
-'''
-
-
 def timed(cmd: list[str]) -> dict[str, float]:
     """Wall, CPU seconds and peak RSS (MB) of one whole process, from GNU time."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
@@ -65,20 +50,26 @@ def main() -> None:
     files = sorted(args.corpus.glob("*.wav"))
     audio_s = sum(os.path.getsize(f) for f in files) / 32000  # 16-bit 16 kHz mono
     work = Path(tempfile.mkdtemp(prefix="whole-process-"))
-    job = work / "ps_job.py"
-    job.write_text(POCKETSPHINX_JOB)
-    bench = str(Path(__file__).resolve().parent)
+    job = Path(__file__).resolve().parent / "pocketsphinx_job.py"
     runs: dict[str, list[dict]] = {"otalign": [], "pocketsphinx": []}
+    # otalign's start-up, as whole processes too: the rest of its wall time is aligning and writing
+    stages = {"python + import torch": "import torch",
+              "+ otalign, models, CMUdict": "import torch, otalign_cli.cli, otalign_cli.batch; "
+              "from otalign_cli.models import load_pair; load_pair(None, None, True, 'cpu'); "
+              "from otalign_cli.text.lexicon import load_cmudict; load_cmudict()"}
+    startup: dict[str, list[float]] = {k: [] for k in stages}
     busy = spinner() if args.busy else None
     try:
         for k in range(args.runs):
             for tool in ("otalign", "pocketsphinx"):
                 out = work / f"{tool}-{k}"
                 cmd = ([sys.executable, "-m", "otalign_cli", "batch", str(args.corpus), str(out)] if tool == "otalign"
-                       else [sys.executable, str(job), str(args.corpus), str(out), bench])
+                       else [sys.executable, str(job), str(args.corpus), str(out)])
                 runs[tool].append(timed(cmd))
                 shutil.rmtree(out, ignore_errors=True)
                 print(tool, runs[tool][-1], flush=True)
+            for name, code in stages.items():
+                startup[name].append(timed([sys.executable, "-c", code])["wall"])
     finally:
         if busy is not None:
             busy.kill()
@@ -100,7 +91,15 @@ def main() -> None:
              f"{os.cpu_count()} cores{'; one other CPU-bound process running' if args.busy else ''}. Median (min-max) of "
              f"{args.runs} alternating runs.", "",
              "| tool | wall s | CPU s | peak RSS MB | x real time |", "|---|---|---|---|---|", *rows, "",
-             f"pocketsphinx / otalign: wall {ratio:.2f}x, CPU {cpu_ratio:.2f}x (above 1: otalign is faster).", ""]
+             f"pocketsphinx / otalign: wall {ratio:.2f}x, CPU {cpu_ratio:.2f}x (above 1: otalign is faster).", "",
+             "otalign's wall time by stage (medians; start-up measured as separate whole processes):", "",
+             "| stage | s |", "|---|---|"]
+    before = 0.0
+    for name in stages:
+        t = statistics.median(startup[name])
+        lines.append(f"| {name} | {t - before:.2f} |")
+        before = t
+    lines += [f"| aligning and writing {len(files)} files | {med('otalign', 'wall')[0] - before:.2f} |", ""]
     print("\n".join(lines))
     report(lines)
 

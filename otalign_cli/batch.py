@@ -338,7 +338,8 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
               group_size: int | None = None, previous_suspects: dict[str, list[dict]] | None = None,
               *, passes: int, boundaries: bool = True, variants: bool = True,
               adapt: str = "none", dictionary: Path | None = None,
-              output_options: OutputOptions | None = None) -> Iterator[Outcome]:
+              output_options: OutputOptions | None = None, in_process: bool = True,
+              threads: int = 1) -> Iterator[Outcome]:
     """Align ``items`` with ``jobs`` workers (processes, or Ray actors); yields each outcome as it completes.
 
     Files whose outputs all exist come first, as skipped, with the suspect stretches an earlier
@@ -350,6 +351,11 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
     (files at the top of the corpus have no known speaker and are aligned unadapted), "file" to
     each file alone (``adapt_groups``). ``dictionary`` is a pronunciation dictionary whose
     entries come before CMUdict's (``text.dictionary``); ``output_options`` shape the outputs.
+    With ``jobs`` 1 and ``in_process`` the files are aligned in this process (saving a second
+    start-up of torch, the models and CMUdict: about a third of a short corpus's wall time).
+    ``threads`` is torch's thread count per worker: 1 by default, which on 2 cores was as fast as
+    2 on short files and on an hour-long one, and loses nothing when the machine is busy
+    (bench/whole_process.py; two threads wait actively for a core another process holds).
     """
     clash = collisions(items, out, formats)
     for k in sorted(clash):
@@ -371,9 +377,22 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
         return
     if group_size is None:
         group_size = 16 if str(device).startswith("cuda") else 1
-    threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
+    threads = max(1, threads)
     settings = WorkerSettings(model, ctc_model, with_ctc, device, threads, passes, boundaries, variants, dictionary,
                               output_options or OutputOptions(), overwrite)
+    if jobs == 1 and in_process:
+        # one worker: this process is it (no second start of torch, the models and CMUdict)
+        _init_worker(settings)
+        if adapt != "none":
+            for g, adapted in adapt_groups(todo, adapt):
+                yield from _align_group(g, out, formats, readout, adapted)
+        elif group_size <= 1:
+            for item in todo:
+                yield _align_one(item, out, formats, readout)
+        else:
+            for g in length_groups(todo, group_size):
+                yield from _align_group(g, out, formats, readout)
+        return
     # spawn, not fork: a forked child of a process that already ran torch can deadlock in OpenMP
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init_worker, initargs=(settings, os.getpid()))
