@@ -268,7 +268,7 @@ def corrected(model: AlignmentModel, feats: torch.Tensor, energy: np.ndarray | N
     """The refine readout's spans as they are written out: each boundary moved by the model's
     boundary model (if it has one), then the edges at pauses put on the energy onsets and offsets
     (``alignment.endpoints``; on the TIMIT sample this took the first phone's onset error from
-    27.5 to 12.7 ms, README Results)."""
+    27.5 to 12.7 ms, docs/results.md)."""
     if model.boundary_model is not None:
         spans = boundary_corrected(model, feats, spans, targets, duration)
     if energy is not None and SNAP_PAUSE_EDGES:
