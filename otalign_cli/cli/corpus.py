@@ -1,0 +1,298 @@
+"""``otalign batch``, ``validate`` and ``evaluate``: a corpus."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from otalign_cli.cli.common import (
+    Backend,
+    Device,
+    DictionaryOption,
+    Format,
+    MaxCueLinesOption,
+    MaxCueSecondsOption,
+    MaxLineCharsOption,
+    OriginalTextOption,
+    OutputOptions,
+    PhoneSet,
+    PhoneSetOption,
+    Readout,
+    Terminated,
+    _check_passes,
+    _device,
+    _raise_terminated,
+    app,
+    err_console,
+    error_line,
+    fail,
+    out_console,
+)
+from otalign_cli.errors import OtalignError
+
+
+@app.command()
+def batch(
+    corpus: Annotated[Path, typer.Argument(help="Corpus folder: audio with same-stem .txt/.lab, speaker folders at any depth.")],
+    out: Annotated[Path, typer.Argument(help="Output folder; mirrors the corpus tree.")],
+    fmt: Annotated[list[Format], typer.Option("--format", "-f", help="Output format; repeat for several.")] = [Format.textgrid],  # noqa: B006
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes, each loading the models once.")] = 1,
+    threads: Annotated[int, typer.Option("--threads", min=1, help="torch threads per worker (1: fastest on short files, and unhurt by a busy machine).")] = 1,
+    readout: Annotated[Readout, typer.Option("--readout")] = Readout.refine,
+    passes: Annotated[int, typer.Option("--passes", min=1, help="Encoder passes, shifted by 10 ms, averaged by the refine readout (1: faster).")] = 2,
+    boundaries: Annotated[bool, typer.Option("--boundaries/--no-boundaries", help="Refine readout: let the model's boundary model move each boundary (if it has one).")] = True,
+    variants: Annotated[bool, typer.Option("--variants/--no-variants", help="Let the audio choose among a word's dictionary pronunciations and weak forms (the choices are reported).")] = True,
+    ctc: Annotated[bool, typer.Option("--ctc/--no-ctc", help="Also align with the CTC twin (ctc-* tiers, label delay).")] = True,
+    model: Annotated[Optional[Path], typer.Option("--model")] = None,
+    ctc_model: Annotated[Optional[Path], typer.Option("--ctc-model")] = None,
+    device: Annotated[Device, typer.Option("--device")] = Device.auto,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Redo files whose outputs exist.")] = False,
+    adapt: Annotated[str, typer.Option("--adapt", help="none, speaker (adapt the OTTC model to each speaker folder's files before aligning them) or file (to each file alone).")] = "none",
+    backend: Annotated[Backend, typer.Option("--backend", help="local: worker processes here; ray: Ray actors (pip install 'otalign\\[ray]').")] = Backend.local,
+    address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (e.g. ray://head:10001 or auto); default: start a local Ray with --jobs CPUs.")] = None,
+    dictionary: DictionaryOption = None,
+    phone_set: PhoneSetOption = PhoneSet.arpabet,
+    include_original_text: OriginalTextOption = False,
+    max_line_chars: MaxLineCharsOption = 42,
+    max_cue_lines: MaxCueLinesOption = 2,
+    max_cue_seconds: MaxCueSecondsOption = 7.0,
+) -> None:
+    """Align every file of a corpus; failures go to OUT/errors.tsv, totals to OUT/summary.json."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from otalign_cli.batch import (SUSPECTS_HEADER, discover, read_suspects, remove_stale_temporaries, run_batch,
+                                   summarize_outcomes, suspect_rows, tsv_field)
+    from otalign_cli.formats.atomic import write_text_atomic
+    from otalign_cli.models import load_pair
+    from otalign_cli.text.dictionary import read_dictionary
+
+    if not corpus.is_dir():
+        fail(f"{corpus}: not a folder", code=2)
+    if jobs < 1:
+        fail(f"--jobs must be at least 1, not {jobs}", code=2)
+    from otalign_cli.batch import ADAPT_MODES
+
+    if adapt not in ADAPT_MODES:
+        fail(f"--adapt must be {', '.join(ADAPT_MODES)}, not {adapt!r}", code=2)
+    if address is not None and backend != Backend.ray:
+        fail("--address needs --backend ray", code=2)
+    if backend == Backend.ray:
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            fail("--backend ray needs Ray: pip install 'otalign[ray]'", code=2)
+    items = discover(corpus)
+    if not items:
+        fail(f"{corpus}: no audio files (wav, flac, ogg, mp3) found", code=2)
+    try:
+        if dictionary is not None:
+            read_dictionary(dictionary)  # a bad dictionary fails once, here, not once per file
+        dev = _device(device.value)
+        ottc, _, _, _ = load_pair(model, ctc_model, ctc, "cpu")  # a bad model fails once, here, not once per file
+        _check_passes(passes, ottc)
+    except (OtalignError, ValueError) as err:
+        fail(str(err))
+    formats = list(dict.fromkeys(f.value for f in fmt))
+    from otalign_cli.batch import outputs_of
+
+    inputs = {p.resolve() for item in items for p in (item.audio, item.transcript) if p is not None}
+    clash = next((p for item in items for p in outputs_of(out, item, formats) if p.resolve() in inputs), None)
+    if clash is not None:
+        fail(f"{clash}: an output would overwrite an input of the corpus (choose another OUT folder)", code=2)
+    out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out)
+    outcomes = []
+    previous = read_suspects(out / "suspects.tsv")
+    t0 = time.perf_counter()
+    # rows go out as files finish, so a killed run leaves what a resumed one needs (read_suspects)
+    stopped_by = None
+    previous_term = signal.signal(signal.SIGTERM, _raise_terminated)
+    runs = run_batch(items, out, formats, readout.value, jobs, overwrite, model, ctc_model, ctc, dev,
+                     backend.value, address, previous_suspects=previous, passes=passes,
+                     boundaries=boundaries, variants=variants, adapt=adapt, dictionary=dictionary,
+                     output_options=OutputOptions(phone_set.value, include_original_text, max_line_chars,
+                                                  max_cue_lines, max_cue_seconds), threads=threads)
+    try:
+        with (out / "suspects.tsv").open("w", encoding="utf-8") as suspects_log, \
+                Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                         TextColumn("{task.fields[hours]:.2f} h aligned, {task.fields[failed]} failed"),
+                         TimeRemainingColumn(), console=err_console) as progress:
+            task = progress.add_task("aligning", total=len(items), hours=0.0, failed=0)
+            suspects_log.write(SUSPECTS_HEADER)
+            for o in runs:
+                outcomes.append(o)
+                suspects_log.write(suspect_rows(o))
+                suspects_log.flush()
+                if o.status == "failed":
+                    progress.console.print(error_line(o.reason), highlight=False, soft_wrap=True)
+                progress.update(task, advance=1, hours=sum(x.duration for x in outcomes) / 3600,
+                                failed=sum(x.status == "failed" for x in outcomes))
+    except KeyboardInterrupt:
+        stopped_by = ("SIGINT", 130)
+    except Terminated:
+        stopped_by = ("SIGTERM", 143)
+    finally:
+        runs.close()  # stops the workers now if the loop ended early
+        signal.signal(signal.SIGTERM, previous_term)
+    summary = summarize_outcomes(outcomes, time.perf_counter() - t0)
+    summary["adapt"] = adapt
+    if stopped_by is not None:
+        summary["stopped_by"] = stopped_by[0]
+        summary["not_done"] = len(items) - len(outcomes)
+    failed = sorted((o for o in outcomes if o.status == "failed"), key=lambda o: str(o.item.rel))
+    suspects = sorted((o for o in outcomes if o.suspects), key=lambda o: str(o.item.rel))
+    write_text_atomic(out / "suspects.tsv", SUSPECTS_HEADER + "".join(suspect_rows(o) for o in suspects))
+    write_text_atomic(out / "errors.tsv", "path\treason\n" + "".join(
+        f"{tsv_field(str(o.item.rel))}\t{tsv_field(o.reason)}\n" for o in failed))
+    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    table = Table(title=f"{corpus} -> {out}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key in ("files", "aligned", "skipped", "failed", "files_with_suspects", "audio_hours", "wall_seconds",
+                "x_real_time", "real_time_factor"):
+        label = {"x_real_time": "speed (x real time)", "real_time_factor": "real time factor (RTF)"}.get(key, key.replace("_", " "))
+        table.add_row(label, str(summary.get(key)))
+    if "label_delay_ms" in summary:
+        d = summary["label_delay_ms"]
+        table.add_row("label delay CTC - OT mean / median / p90 (ms)", f"{d['mean']:+.1f} / {d['median']:+.1f} / {d['p90']:+.1f}")
+    out_console.print(table)
+    if stopped_by is not None:
+        left = len(items) - len(outcomes)
+        err_console.print(error_line(f"{corpus}: stopped by {stopped_by[0]} with {left} of {len(items)} files not done; "
+                                     "run the same command again to resume"), highlight=False, soft_wrap=True)
+        raise typer.Exit(stopped_by[1])
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def validate(
+    corpus: Annotated[Path, typer.Argument(help="Corpus folder, as batch reads it.")],
+    dictionary: DictionaryOption = None,
+    tsv: Annotated[Optional[Path], typer.Option("--tsv", help="Write every problem to this TSV (path, problem, detail).")] = None,
+    g2p_out: Annotated[Optional[Path], typer.Option("--g2p-dictionary", help="Write the words G2P would pronounce, with its pronunciations, as a dictionary to edit and pass back with --dictionary.")] = None,
+    model: Annotated[Optional[Path], typer.Option("--model", help="Check lengths against this OTTC model's frame rate (loads it); default: the bundled models' 20 ms.")] = None,
+    show: Annotated[int, typer.Option("--show", min=0, help="Problems listed on screen (all go to --tsv).")] = 50,
+) -> None:
+    """Check a corpus before a long run: audio, transcripts, pronunciations, lengths, stems. Exit 0 only if every file would align."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from otalign_cli.batch import discover
+    from otalign_cli.formats.atomic import write_text_atomic
+    from otalign_cli.text.dictionary import read_dictionary
+    from otalign_cli.validate import BUNDLED_FRAME_SHIFT, g2p_dictionary, problems_tsv, validate_corpus
+
+    if not corpus.is_dir():
+        fail(f"{corpus}: not a folder", code=2)
+    frame_shift = BUNDLED_FRAME_SHIFT
+    try:
+        lexicon = read_dictionary(dictionary) if dictionary is not None else None
+        if model is not None:
+            from otalign_cli.models import load_pair
+
+            frame_shift = load_pair(model, None, False, "cpu")[0].frame_shift
+    except OtalignError as err:
+        fail(str(err))
+    n = len(discover(corpus))
+    if n == 0:
+        fail(f"{corpus}: no audio files (wav, flac, ogg, mp3) found", code=1)
+    with Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(), console=err_console) as progress:
+        task = progress.add_task("checking", total=n)
+        v = validate_corpus(corpus, lexicon, frame_shift, on_file=lambda: progress.advance(task))
+    summary = Table(title=f"otalign validate {corpus}")
+    summary.add_column("measure")
+    summary.add_column("value", justify="right")
+    summary.add_row("audio files", str(v.files))
+    summary.add_row("would align", str(v.ready))
+    summary.add_row("with a problem", str(v.files - v.ready))
+    summary.add_row("audio hours", f"{v.audio_seconds / 3600:.2f}")
+    for fmt, count in v.formats.most_common():
+        summary.add_row(f"audio {fmt}", str(count))
+    summary.add_row("words pronounced by G2P (distinct)", str(len(v.g2p)))
+    out_console.print(summary)
+    if v.problems:
+        t = Table(title=f"problems ({len(v.problems)})")
+        for col in ("file", "problem", "detail"):
+            t.add_column(col)
+        for p in v.problems[:show]:
+            t.add_row(p.path, p.kind, p.detail)
+        out_console.print(t)
+        if len(v.problems) > show:
+            out_console.print(f"... {len(v.problems) - show} more" + (f" in {tsv}" if tsv else " (--tsv FILE lists all)"))
+    if v.g2p:
+        t = Table(title="words pronounced by G2P (copy into a dictionary to correct them)")
+        for col in ("word", "files", "pronunciation"):
+            t.add_column(col)
+        for w, count in v.g2p_count.most_common(show):
+            t.add_row(w, str(count), " ".join(v.g2p[w]))
+        out_console.print(t)
+    try:
+        if tsv is not None:
+            write_text_atomic(tsv, problems_tsv(v))
+            out_console.print(f"wrote {tsv}", highlight=False)
+        if g2p_out is not None:
+            write_text_atomic(g2p_out, g2p_dictionary(v))
+            out_console.print(f"wrote {g2p_out}", highlight=False)
+    except OSError as err:
+        fail(f"{err.filename}: cannot write ({err.strerror})")
+    if v.problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def evaluate(
+    ref_dir: Annotated[Path, typer.Argument(help="Folder of reference TextGrids (tiers words, phones).")],
+    hyp_dir: Annotated[Path, typer.Argument(help="Folder of otalign TextGrids, same relative paths.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON instead of tables.")] = False,
+) -> None:
+    """Score alignments against references: boundary error, label delay, IDR, for OT and CTC tiers."""
+    from otalign_cli.evaluate import evaluate_dirs
+
+    for d in (ref_dir, hyp_dir):
+        if not d.is_dir():
+            fail(f"{d}: not a folder")
+    res = evaluate_dirs(ref_dir, hyp_dir)
+    if not res["files"]:
+        for line in res["errors"]:  # the files that did match but could not be read say why
+            err_console.print(error_line(line), highlight=False, soft_wrap=True)
+        fail(f"{hyp_dir}: no readable TextGrid matches a reference in {ref_dir}"
+             + (f" ({len(res['errors'])} unreadable, above)" if res["errors"] else ""))
+    if as_json:
+        print(json.dumps(res, indent=2))
+    else:
+        table = Table(title=f"{len(res['files'])} files: {hyp_dir} against {ref_dir}")
+        for col in ("aligner", "tier", "match %", "mean ms", "≤10ms %", "≤20ms %", "≤50ms %",
+                    "delay mean", "delay med", "delay p90", "IDR %"):
+            table.add_column(col, justify="right" if col not in ("aligner", "tier") else "left")
+        for key, v in res["corpus"].items():
+            ref_tier, hyp_tier = key.split("->")
+            if "mean_ms" not in v:
+                table.add_row("CTC" if hyp_tier.startswith("ctc") else "OT", ref_tier, f"{v['matched_pct']:.1f}", *["-"] * 8)
+                continue
+            table.add_row("CTC" if hyp_tier.startswith("ctc") else "OT", ref_tier, f"{v['matched_pct']:.1f}",
+                          f"{v['mean_ms']:.1f}", f"{v['within_10ms']:.1f}", f"{v['within_20ms']:.1f}",
+                          f"{v['within_50ms']:.1f}",
+                          f"{v['delay_mean_ms']:+.1f}", f"{v['delay_median_ms']:+.1f}", f"{v['delay_p90_ms']:+.1f}",
+                          f"{v['idr_pct']:.1f}")
+        out_console.print(table)
+        per_file = Table(title="per file: mean boundary error in ms (% within 20 ms)")
+        keys = list(res["corpus"])
+        per_file.add_column("file", overflow="fold")
+        for key in keys:
+            per_file.add_column(key.replace("->", " vs "), justify="right")
+        for row in res["files"]:
+            per_file.add_row(row["file"], *[f"{row[k]['mean_ms']:.1f} ({row[k]['within_20ms']:.0f})"
+                                            if k in row and "mean_ms" in row[k] else "-" for k in keys])
+        out_console.print(per_file)
+    for path in res["missing"]:
+        err_console.print(error_line(f"{path}: no hypothesis TextGrid in {hyp_dir}"), highlight=False, soft_wrap=True)
+    for line in res["errors"]:
+        err_console.print(error_line(line), highlight=False, soft_wrap=True)
+    if res["missing"] or res["errors"]:
+        raise typer.Exit(1)
