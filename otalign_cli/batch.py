@@ -380,37 +380,35 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
     threads = max(1, threads)
     settings = WorkerSettings(model, ctc_model, with_ctc, device, threads, passes, boundaries, variants, dictionary,
                               output_options or OutputOptions(), overwrite)
+    # one task per file, per length group or per adaptation group: the same list either way
+    if adapt != "none":
+        tasks = [(_align_group, (g, out, formats, readout, adapted)) for g, adapted in adapt_groups(todo, adapt)]
+    elif group_size <= 1:
+        tasks = [(_align_one, (item, out, formats, readout)) for item in todo]
+    else:
+        tasks = [(_align_group, (g, out, formats, readout)) for g in length_groups(todo, group_size)]
     if jobs == 1 and in_process:
         # one worker: this process is it (no second start of torch, the models and CMUdict)
         _init_worker(settings)
-        if adapt != "none":
-            for g, adapted in adapt_groups(todo, adapt):
-                yield from _align_group(g, out, formats, readout, adapted)
-        elif group_size <= 1:
-            for item in todo:
-                yield _align_one(item, out, formats, readout)
-        else:
-            for g in length_groups(todo, group_size):
-                yield from _align_group(g, out, formats, readout)
+        for fn, args in tasks:
+            yield from _outcomes(fn(*args))
         return
     # spawn, not fork: a forked child of a process that already ran torch can deadlock in OpenMP
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init_worker, initargs=(settings, os.getpid()))
     try:
-        if adapt != "none":
-            futures = [pool.submit(_align_group, g, out, formats, readout, adapted)
-                       for g, adapted in adapt_groups(todo, adapt)]
-        elif group_size <= 1:
-            futures = [pool.submit(_align_one, item, out, formats, readout) for item in todo]
-        else:
-            futures = [pool.submit(_align_group, g, out, formats, readout) for g in length_groups(todo, group_size)]
+        futures = [pool.submit(fn, *args) for fn, args in tasks]
         for fut in as_completed(futures):
-            result = fut.result()
-            yield from (result if isinstance(result, list) else [result])
+            yield from _outcomes(fut.result())
     except BaseException:  # Ctrl-C, SIGTERM, or the caller stopped: no waiting for the queue
         stop_pool(pool)
         raise
     pool.shutdown(wait=True)
+
+
+def _outcomes(result: Outcome | list[Outcome]) -> list[Outcome]:
+    """A task's outcomes: one file's, or a group's."""
+    return result if isinstance(result, list) else [result]
 
 
 def stop_pool(pool: ProcessPoolExecutor) -> None:

@@ -423,9 +423,14 @@ def prepare(audio_path: Path, transcript_path: Path, lexicon: Dictionary | None 
     if samples.size < min_samples():
         raise OtalignError(audio_path, f"audio too short: {samples.size} samples ({samples.size / SAMPLE_RATE * 1000:.1f} ms), "
                                        "less than one 25 ms analysis frame")
-    feats = log_mel(torch.from_numpy(samples))
-    return Prepared(audio_path, transcript_path, pron, feats, len(samples) / SAMPLE_RATE, t0, " ".join(text.split()),
-                    frame_energy_db(samples, SAMPLE_RATE))
+    return _prepared(audio_path, transcript_path, pron, text, samples, t0)
+
+
+def _prepared(audio_path: Path, transcript_path: Path, pron: Pronunciation, text: str, samples: np.ndarray,
+              t0: float) -> Prepared:
+    """What the models and readouts need of checked samples: features and short-time energy."""
+    return Prepared(audio_path, transcript_path, pron, log_mel(torch.from_numpy(samples)), len(samples) / SAMPLE_RATE,
+                    t0, " ".join(text.split()), frame_energy_db(samples, SAMPLE_RATE))
 
 
 def _passes_for(readout: str, passes: int) -> int:
@@ -652,8 +657,7 @@ def align_utterances(audio_path: Path, transcript_path: Path, model: AlignmentMo
         if piece.size < min_samples():
             raise OtalignError(transcript_path, f"utterance {where} is shorter than one 25 ms analysis frame")
         pron = pronounce_transcript(u.text, f"{transcript_path} ({where})", lexicon)
-        p = Prepared(audio_path, transcript_path, pron, log_mel(torch.from_numpy(piece)), piece.size / SAMPLE_RATE,
-                     time.perf_counter(), u.text, frame_energy_db(piece, SAMPLE_RATE))
+        p = _prepared(audio_path, transcript_path, pron, u.text, piece, time.perf_counter())
         out = forward(model, p.feats, device, _passes_for(readout, passes))
         cout = forward(ctc_model, p.feats, device) if ctc_model is not None and ctc_applies(pron) else None
         try:
@@ -672,8 +676,8 @@ def align_utterances(audio_path: Path, transcript_path: Path, model: AlignmentMo
         name = r.readout
     ot = _merged(ots)
     ctc = _merged(ctcs) if ctcs and len(ctcs) == len(utts) else None
-    frames = [s["phones"] for s in stats_all]
-    stats: dict = {"dropped_pct": float(np.average([s["dropped_pct"] for s in stats_all], weights=frames)),
+    weights = [s["phones"] for s in stats_all]  # per-utterance figures weigh by their phones
+    stats: dict = {"dropped_pct": float(np.average([s["dropped_pct"] for s in stats_all], weights=weights)),
                    "phones": len(ot.phones), "words": len(ot.words), "utterances": len(utts),
                    "oov": [w for s in stats_all for w in s["oov"]],
                    "suspect": [x for s in stats_all for x in s["suspect"]],
@@ -681,7 +685,7 @@ def align_utterances(audio_path: Path, transcript_path: Path, model: AlignmentMo
     if "passes" in stats_all[0]:
         stats["passes"] = stats_all[0]["passes"]
     if ctc is not None:
-        stats["ctc_peaky_pct"] = float(np.average([s["ctc_peaky_pct"] for s in stats_all], weights=frames))
+        stats["ctc_peaky_pct"] = float(np.average([s["ctc_peaky_pct"] for s in stats_all], weights=weights))
         stats["label_delay"] = delay_summary(torch.tensor([p.start for p in ctc.phones]),
                                              torch.tensor([p.start for p in ot.phones]))
     elif ctc_model is not None:

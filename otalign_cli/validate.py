@@ -20,7 +20,7 @@ from otalign_cli.batch import AUDIO_EXTS, discover, tsv_field
 from otalign_cli.errors import OtalignError
 from otalign_cli.text.files import read_utf8
 from otalign_cli.text.dictionary import Dictionary
-from otalign_cli.text.pronounce import pronounce_transcript
+from otalign_cli.text.pronounce import pronounce_transcript, pronounce_word
 from otalign_cli.text.utterances import names_speakers, read_utterances
 
 BUNDLED_FRAME_SHIFT = 0.02  # s: one output frame of the bundled models; each phone needs at least one
@@ -94,8 +94,6 @@ def validate_corpus(corpus: Path, lexicon: Dictionary | None = None, frame_shift
                 for w in pron.oov:
                     v.g2p_count[w] += 1
                     if w not in v.g2p:
-                        from otalign_cli.text.pronounce import pronounce_word
-
                         v.g2p[w] = pronounce_word(w)[0]
                 span = available if available >= 0 else seconds
                 if span is not None and int(span / frame_shift) < len(pron.phones):

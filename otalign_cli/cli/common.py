@@ -8,7 +8,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -86,7 +86,7 @@ def _raise_terminated(signum, frame) -> None:
     raise Terminated()
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     err_console.print(error_line(message), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
@@ -123,7 +123,6 @@ def _device(device: str) -> str:
         return resolve_device(device)
     except ValueError as err:
         fail(str(err), code=2)
-        raise
 
 
 def _check_passes(passes: int, model) -> None:

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
+from otalign_cli.formats.phone_sets import PHONE_SETS, convert
+
 if TYPE_CHECKING:
     from otalign_cli.pipeline import FileResult
 
-PHONE_SETS = ("arpabet", "ipa")
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,6 @@ class OutputContext:
     base: Path | None = None  # the output stem (formats that point back at the audio need it)
 
     def phone(self, label: str) -> str:
-        from otalign_cli.formats.phone_sets import convert
-
         return convert(label, self.options.phone_set)
 
 

@@ -7,6 +7,8 @@ schwa it mostly is in running speech (CMUdict's stressed AH1, [ʌ], is not told 
 
 from __future__ import annotations
 
+PHONE_SETS = ("arpabet", "ipa")
+
 ARPABET_TO_IPA: dict[str, str] = {
     "AA": "ɑ", "AE": "æ", "AH": "ə", "AO": "ɔ", "AW": "aʊ", "AY": "aɪ", "B": "b", "CH": "tʃ",
     "D": "d", "DH": "ð", "EH": "ɛ", "ER": "ɚ", "EY": "eɪ", "F": "f", "G": "ɡ", "HH": "h",
