@@ -13,6 +13,7 @@ from praatio import textgrid as ptg
 
 from otalign_cli.errors import OtalignError
 from otalign_cli.formats import OutputContext, OutputFormat, register
+from otalign_cli.formats.atomic import write_with
 from otalign_cli.formats.tiers import interval_tiers, provenance
 
 if TYPE_CHECKING:
@@ -34,6 +35,11 @@ def build_textgrid(tiers: dict[str, list[Interval]], duration: float) -> ptg.Tex
 
 def _saver(tg: ptg.Textgrid):
     return lambda path: tg.save(str(path), format="long_textgrid", includeBlankSpaces=True)
+
+
+def write_textgrid(path: Path, tiers: dict[str, list[Interval]], duration: float) -> None:
+    """One TextGrid written atomically (the corpus recipe's gold files, the tests' references)."""
+    write_with(path, _saver(build_textgrid(tiers, duration)))
 
 
 def render(res: FileResult, ctx: OutputContext):
