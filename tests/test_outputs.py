@@ -133,3 +133,18 @@ def test_cues_break_at_sentences_pauses_speakers_and_limits():
     assert "B: hard" in srt
     vtt = vtt_text(make_cues([_word("a<b", 0, 1, "Ann & Bo")], OutputOptions()), OutputOptions())
     assert "<v Ann &amp; Bo>a&lt;b" in vtt
+
+
+def test_textgrid_times_near_zero_read_back(tmp_path):
+    """A phone starting a few microseconds into the file (a real alignment did) used to be written
+    as 2.6e-05, which praatio cannot parse: otalign's own evaluate failed on its own output."""
+    from otalign_cli.formats.textgrid import read_textgrid, write_textgrid
+
+    path = tmp_path / "near-zero.TextGrid"
+    write_textgrid(path, {"words": [(2.6e-05, 0.5, "the"), (0.5, 0.90001, "page")],
+                          "phones": [(2.6e-05, 0.2, "DH"), (0.2, 0.5, "AH"), (0.5, 0.90001, "P")]}, 1.0)
+    assert "e-0" not in path.read_text()
+    tiers = read_textgrid(path)
+    assert [lab for *_, lab in tiers["phones"]] == ["DH", "AH", "P"]
+    assert tiers["phones"][0][0] == 0.0 and tiers["words"][1][1] == pytest.approx(0.90001)
+    ptg.openTextgrid(str(path), includeEmptyIntervals=True)  # the blank-filled form parses too

@@ -23,11 +23,18 @@ Interval = tuple[float, float, str]
 INFO_TIER = "otalign"
 
 
+def _time(t: float) -> float:
+    """``t`` rounded to the microsecond, and 0 below 0.1 ms: Python writes such floats with an
+    exponent (2.6e-05), which praatio, and so many Praat users' scripts, cannot read back."""
+    t = round(t, 6)
+    return 0.0 if t < 1e-4 else t
+
+
 def build_textgrid(tiers: dict[str, list[Interval]], duration: float) -> ptg.Textgrid:
     """Tiers in the given order; gaps between intervals become empty (pause) intervals on save."""
     tg = ptg.Textgrid(minTimestamp=0.0, maxTimestamp=duration)
     for name, intervals in tiers.items():
-        rounded = [(round(s, 6), min(round(e, 6), duration), label) for s, e, label in intervals]
+        rounded = [(_time(s), min(_time(e), duration), label) for s, e, label in intervals]
         entries = [(s, e, label) for s, e, label in rounded if e > s]
         tg.addTier(ptg.IntervalTier(name, entries, 0.0, duration))
     return tg
