@@ -16,7 +16,8 @@ import torch
 
 from otalign_cli.devset import evaluate, with_boundary_model
 from otalign_cli.models import load_pair
-from otalign_cli.pipeline import DEFAULT_PASSES, READOUTS
+from otalign_cli.alignment.readouts import READOUTS
+from otalign_cli.pipeline import DEFAULT_PASSES
 from otalign_cli.train import load_corpus
 
 

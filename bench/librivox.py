@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 from otalign_cli.models import load_pair
-from otalign_cli.pipeline import DEFAULT_PASSES, DEFAULT_READOUT, READOUTS, align_file
+from otalign_cli.alignment.readouts import DEFAULT_READOUT, READOUTS
+from otalign_cli.pipeline import DEFAULT_PASSES, align_file
 
 DATA = Path("/usr/share/pocketsphinx/test/data/librivox")
 

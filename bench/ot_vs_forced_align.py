@@ -28,7 +28,7 @@ m, v = n // 4, 41
 g = torch.Generator().manual_seed(0)
 if kind == "ot":
     from otalign_cli.alignment.ot import monotone_plan
-    from otalign_cli.alignment.readout import ot_spans
+    from otalign_cli.alignment.spans import ot_spans
     alpha = torch.rand(n, generator=g) + 0.05
     dt = float("inf")
     for _ in range(5):  # best of five: first calls pay one-time set-up, other load only adds time

@@ -19,7 +19,10 @@ from otalign_cli.alignment.ctc import ctc_spans
 from otalign_cli.audio import SAMPLE_RATE, load_audio
 from otalign_cli.features import log_mel
 from otalign_cli.models import load_pair
-from otalign_cli.pipeline import READOUTS, boundary_corrected, forward, ot_readout
+from otalign_cli.alignment.correct import boundary_corrected
+from otalign_cli.alignment.readouts import READOUTS
+from otalign_cli.alignment.readouts.read import ot_readout
+from otalign_cli.pipeline import forward
 from otalign_cli.text.pronounce import pronounce_transcript
 from results import report
 
@@ -64,7 +67,7 @@ def main() -> None:
         spans = ot_readout(out2, targets, pron.word_of_phone, "refine", ottc.cfg.vocab, frame_shift=ottc.frame_shift)
         rows.insert(5, ("boundary model (after the refine readout)",
                         best_of(lambda: boundary_corrected(ottc, feats, spans, targets, dur))))
-    rows.append(("CTC Viterbi (forced_align)", best_of(lambda: ctc_spans(cout["log_probs"][0], ctargets))))
+    rows.append(("CTC Viterbi (forced_align)", best_of(lambda: ctc_spans(cout.log_probs, ctargets))))
     lines = [f"\n## Speed of each stage ({time.strftime('%Y-%m-%d')})\n",
              f"{dur:.1f} s of audio ({args.audio.name} × {args.repeat}), {len(pron.phones)} phones, {args.threads} threads, "
              f"{platform.machine()}. Command: `python bench/speed.py {args.audio} {args.transcript} --repeat {args.repeat}`.\n",

@@ -13,13 +13,14 @@ import numpy as np
 import torch
 
 from otalign_cli.alignment.ctc import ctc_spans
-from otalign_cli.alignment.readout import Spans
+from otalign_cli.alignment.endpoints import frame_energy_db
+from otalign_cli.alignment.readouts import BOUNDARY_SUFFIX, DEFAULT_READOUT
+from otalign_cli.alignment.spans import Spans
 from otalign_cli.audio import SAMPLE_RATE
 from otalign_cli.features import log_mel
 from otalign_cli.metrics import boundary_errors, summarize
 from otalign_cli.model import AlignmentModel
-from otalign_cli.alignment.endpoints import frame_energy_db
-from otalign_cli.pipeline import BOUNDARY_SUFFIX, corrected, forward, ot_readout
+from otalign_cli.pipeline import forward, read_spans
 
 
 def word_owner(words: list[tuple[float, float]], phones: list[tuple[float, float]]) -> list[int]:
@@ -50,8 +51,8 @@ def evaluate(model: AlignmentModel, examples: list, readouts: list[str], passes:
     """
     kind = model.cfg.kind
     names = readouts if kind == "ottc" else ["ctc"]
-    if "refine" + BOUNDARY_SUFFIX in names and model.boundary_model is None:
-        raise ValueError("refine+boundaries asked for, but the model carries no boundary model")
+    if any(r.endswith(BOUNDARY_SUFFIX) for r in names) and model.boundary_model is None:
+        raise ValueError(f"{DEFAULT_READOUT}{BOUNDARY_SUFFIX} asked for, but the model carries no boundary model")
     per = {r: {"phones": [], "words": [], "seconds": 0.0} for r in names}
     vocab = {t: i for i, t in enumerate(model.cfg.vocab)}
     device = next(model.parameters()).device  # outputs come back on the CPU for the readouts
@@ -63,22 +64,18 @@ def evaluate(model: AlignmentModel, examples: list, readouts: list[str], passes:
         feats = log_mel(torch.from_numpy(ex.audio))
         out = forward(model, feats, str(device), passes)
         targets = torch.tensor([vocab[p] for p in ex.phones])
-        if out["log_probs"].shape[1] < len(targets):
+        if out.frames < len(targets):
             continue
-        read: dict[str, tuple[Spans, float]] = {}  # "refine" and "refine+boundaries" share one readout
+        energy, duration = frame_energy_db(ex.audio, SAMPLE_RATE), len(ex.audio) / SAMPLE_RATE
         for r in names:
-            base = r.removesuffix(BOUNDARY_SUFFIX)
-            if base not in read:
-                t0 = time.perf_counter()
-                read[base] = ((ctc_spans(out["log_probs"][0], targets)[0] if r == "ctc"
-                               else ot_readout(out, targets, owner, base, model.cfg.vocab, frame_shift=model.frame_shift)),
-                              time.perf_counter() - t0)
-            sp, seconds = read[base]
             t0 = time.perf_counter()
-            if base != r:  # as ``otalign align`` writes it: boundary model, then the pause edges
-                sp = corrected(model, feats, frame_energy_db(ex.audio, SAMPLE_RATE), sp, targets,
-                               len(ex.audio) / SAMPLE_RATE)
-            per[r]["seconds"] += seconds + time.perf_counter() - t0
+            if r == "ctc":
+                sp: Spans = ctc_spans(out.log_probs, targets)[0]
+            else:  # as ``otalign align`` reads it; "+boundaries" with the corrections, the bare name without
+                base = r.removesuffix(BOUNDARY_SUFFIX)
+                sp = read_spans(model, out, targets, owner, base, feats, energy, duration, str(device),
+                                correct=base != r).spans
+            per[r]["seconds"] += time.perf_counter() - t0
             on = (sp.onset * model.frame_shift).tolist()
             off = (sp.offset * model.frame_shift).tolist()
             per[r]["phones"].append(boundary_errors(ex.intervals, list(zip(on, off))))
@@ -88,8 +85,10 @@ def evaluate(model: AlignmentModel, examples: list, readouts: list[str], passes:
 
 
 def with_boundary_model(model: AlignmentModel, readouts: list[str]) -> list[str]:
-    """``readouts`` with "refine+boundaries" before "refine" where the model carries a boundary model."""
-    if model.boundary_model is None or "refine" not in readouts:
+    """``readouts`` with "NAME+boundaries" before each NAME whose corrections the model can make
+    (it carries a boundary model, and the readout is one the boundary model follows)."""
+    from otalign_cli.alignment.readouts import get
+
+    if model.boundary_model is None:
         return list(readouts)
-    k = readouts.index("refine")
-    return [*readouts[:k], "refine" + BOUNDARY_SUFFIX, *readouts[k:]]
+    return [x for r in readouts for x in ((r + BOUNDARY_SUFFIX, r) if get(r).corrected else (r,))]

@@ -9,12 +9,38 @@ stacked into batches: on a GPU one batch runs many minutes of audio at once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import NamedTuple
+
 import torch
 
 from otalign_cli.model import AlignmentModel
 
 CHUNK_FRAMES = 1500  # output frames kept per chunk (30 s at 20 ms)
 CONTEXT_FRAMES = 250  # output frames of context on each side (5 s)
+
+
+class Shifted(NamedTuple):
+    """The model's outputs on the features shifted by ``offset`` output frames (a whole feature
+    hop, a fraction of an output frame): a second reading for the refine readout."""
+
+    alpha: torch.Tensor  # (N',)
+    log_probs: torch.Tensor  # (N', V)
+    offset: float
+
+
+@dataclass
+class ModelOutput:
+    """One recording's model outputs, on the CPU: per output frame the log-posteriors over the
+    model's vocabulary (N, V) and, for an OTTC model, the transport weight alpha (N,)."""
+
+    log_probs: torch.Tensor
+    alpha: torch.Tensor | None = None
+    shifted: tuple[Shifted, ...] = ()  # extra passes (``pipeline.forward``), OTTC only
+
+    @property
+    def frames(self) -> int:
+        return self.log_probs.shape[0]
 
 
 def chunk_bounds(n_out: int, chunk: int, context: int) -> list[tuple[int, int, int, int]]:
@@ -28,8 +54,8 @@ def chunk_bounds(n_out: int, chunk: int, context: int) -> list[tuple[int, int, i
 
 @torch.no_grad()
 def run_model(model: AlignmentModel, feats: torch.Tensor, device: str = "cpu", chunk: int = CHUNK_FRAMES,
-              context: int = CONTEXT_FRAMES, batch_size: int | None = None) -> dict[str, torch.Tensor]:
-    """Model outputs for one recording's features (K, n_mels) as (1, N, ...) CPU tensors.
+              context: int = CONTEXT_FRAMES, batch_size: int | None = None) -> ModelOutput:
+    """Model outputs for one recording's features (K, n_mels).
 
     ``batch_size`` chunks run per forward call (default: 1 on CPU, 32 on a GPU).
     """
@@ -50,14 +76,12 @@ def run_model(model: AlignmentModel, feats: torch.Tensor, device: str = "cpu", c
             for name in ("log_probs", "alpha"):
                 if name in out:
                     pieces.setdefault(name, []).append(out[name][i, k0 - r0:k1 - r0].cpu())
-    result = {name: torch.cat(p)[None] for name, p in pieces.items()}
-    result["lengths"] = torch.tensor([n_out])
-    return result
+    return ModelOutput(torch.cat(pieces["log_probs"]), torch.cat(pieces["alpha"]) if "alpha" in pieces else None)
 
 
 @torch.no_grad()
 def run_model_many(model: AlignmentModel, feats: list[torch.Tensor], device: str = "cpu",
-                   max_batch_frames: int = 32 * 2 * CHUNK_FRAMES) -> list[dict[str, torch.Tensor]]:
+                   max_batch_frames: int = 32 * 2 * CHUNK_FRAMES) -> list[ModelOutput]:
     """Outputs of several recordings, batched by length: on a GPU one forward call runs many.
 
     Recordings are sorted by length and packed into batches of at most ``max_batch_frames``
@@ -65,7 +89,7 @@ def run_model_many(model: AlignmentModel, feats: list[torch.Tensor], device: str
     Outputs equal those of one recording at a time (padding is masked by the packed GRU).
     """
     model.eval()
-    results: list[dict[str, torch.Tensor] | None] = [None] * len(feats)
+    results: list[ModelOutput | None] = [None] * len(feats)
     sub = model.cfg.subsample
     short = [i for i, f in enumerate(feats) if f.shape[0] <= CHUNK_FRAMES * sub]
     for i in set(range(len(feats))) - set(short):
@@ -82,7 +106,7 @@ def run_model_many(model: AlignmentModel, feats: list[torch.Tensor], device: str
         out = model(x, lengths.to(device))
         for b, i in enumerate(group):
             n_out = (int(lengths[b]) + sub - 1) // sub
-            results[i] = {name: out[name][b:b + 1, :n_out].cpu() for name in ("log_probs", "alpha") if name in out}
-            results[i]["lengths"] = torch.tensor([n_out])
+            results[i] = ModelOutput(out["log_probs"][b, :n_out].cpu(),
+                                     out["alpha"][b, :n_out].cpu() if "alpha" in out else None)
         start = end
     return results  # type: ignore[return-value]

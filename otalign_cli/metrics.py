@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 
 def boundary_errors(ref: list[tuple[float, float]], hyp: list[tuple[float, float]]) -> dict[str, np.ndarray]:
@@ -23,3 +24,13 @@ def summarize(errors: list[dict[str, np.ndarray]]) -> dict[str, float]:
             "within_20ms": float((a <= 20).mean() * 100), "within_50ms": float((a <= 50).mean() * 100),
             "delay_mean_ms": float(d.mean()), "delay_median_ms": float(np.median(d)),
             "delay_p90_ms": float(np.percentile(d, 90)), "idr_pct": float(idr.mean() * 100), "count": int(a.size // 2)}
+
+
+def delay_summary(ctc_onsets: torch.Tensor, ot_onsets: torch.Tensor) -> dict[str, float]:
+    """Label delay CTC - OT per token in ms: mean, median and 90th percentile (positive = CTC later)."""
+    d = (ctc_onsets - ot_onsets) * 1000.0
+    d = d[torch.isfinite(d)]
+    if d.numel() == 0:
+        return {}
+    return {"mean_ms": float(d.mean()), "median_ms": float(d.median()),
+            "p90_ms": float(torch.quantile(d.to(torch.float64), 0.9))}

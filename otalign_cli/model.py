@@ -1,9 +1,5 @@
-"""The acoustic models: one encoder recipe, an OTTC head pair (tokens + alpha) or a CTC head.
-
-Encoder: two 1-D convolutions (the second halves the frame rate to 20 ms) and a bidirectional
-GRU. Its cost is linear in the length of the audio, and at 1.4 M parameters it runs hundreds of
-times faster than real time on two CPU cores.
-"""
+"""The acoustic models: an encoder from the registry (``encoders``; the bundled one is ``bigru``)
+and an OTTC head pair (tokens + alpha) or a CTC head."""
 
 from __future__ import annotations
 
@@ -13,14 +9,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from otalign_cli import encoders
+
 
 @dataclass(frozen=True)
 class ModelConfig:
     kind: str  # "ottc" or "ctc"
     vocab: tuple[str, ...]  # token inventory; for CTC, index 0 is the blank
+    encoder: str = "bigru"  # a name in ``encoders.REGISTRY``
     n_mels: int = 80
     conv_dim: int = 192
-    hidden: int = 192
+    hidden: int = 192  # per direction, for the recurrent encoders
     layers: int = 2
     subsample: int = 2  # output frame = subsample x 10 ms
     dropout: float = 0.1
@@ -43,31 +42,6 @@ ALPHA_EPS = 1e-6
 ALPHA_FUNCTIONS = {"softplus": F.softplus, "exp": torch.exp}
 
 
-class Encoder(nn.Module):
-    def __init__(self, cfg: ModelConfig) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv1d(cfg.n_mels, cfg.conv_dim, kernel_size=5, padding=2)
-        self.conv2 = nn.Conv1d(cfg.conv_dim, cfg.conv_dim, kernel_size=5, stride=cfg.subsample, padding=2)
-        self.rnn = nn.GRU(cfg.conv_dim, cfg.hidden, num_layers=cfg.layers, batch_first=True,
-                          bidirectional=True, dropout=cfg.dropout if cfg.layers > 1 else 0.0)
-        self.drop = nn.Dropout(cfg.dropout)
-        self.subsample = cfg.subsample
-
-    def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
-        return (lengths + self.subsample - 1) // self.subsample
-
-    def forward(self, feats: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, K, n_mels) -> (B, N, 2 * hidden) at the output frame rate, and output lengths."""
-        x = F.gelu(self.conv1(feats.transpose(1, 2)))
-        x = F.gelu(self.conv2(x)).transpose(1, 2)
-        out_lengths = self.output_lengths(lengths)
-        x = self.drop(x)
-        packed = nn.utils.rnn.pack_padded_sequence(x, out_lengths.cpu(), batch_first=True, enforce_sorted=False)
-        y, _ = self.rnn(packed)
-        y, _ = nn.utils.rnn.pad_packed_sequence(y, batch_first=True, total_length=x.shape[1])
-        return self.drop(y), out_lengths
-
-
 class AlignmentModel(nn.Module):
     """Encoder + token log-posteriors, + a per-frame weight alpha for the OTTC kind.
 
@@ -82,16 +56,17 @@ class AlignmentModel(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.encoder = Encoder(cfg)
-        self.token_head = nn.Linear(2 * cfg.hidden, len(cfg.vocab))
+        self.encoder = encoders.build(cfg)
+        width = self.encoder.out_dim
+        self.token_head = nn.Linear(width, len(cfg.vocab))
         if cfg.kind == "ottc":
-            self.alpha_head = nn.Linear(2 * cfg.hidden, 1)
+            self.alpha_head = nn.Linear(width, 1)
             nn.init.zeros_(self.alpha_head.weight)  # alpha starts uniform over frames
             nn.init.zeros_(self.alpha_head.bias)
             if cfg.alpha not in ALPHA_FUNCTIONS:
                 raise ValueError(f"unknown alpha function {cfg.alpha!r}; choose from {', '.join(ALPHA_FUNCTIONS)}")
             if cfg.ctc_aux:  # training only: the blank is the last class
-                self.ctc_head = nn.Linear(2 * cfg.hidden, len(cfg.vocab) + 1)
+                self.ctc_head = nn.Linear(width, len(cfg.vocab) + 1)
         elif cfg.kind != "ctc":
             raise ValueError(f"unknown model kind {cfg.kind!r}")
 

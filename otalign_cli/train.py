@@ -68,6 +68,7 @@ class TrainConfig:
     threads: int = 1
     subsample: int = 2  # output frame = subsample x 10 ms (the frame-rate ablation)
     hidden: int = 192  # GRU width per direction (the encoder-size ablation)
+    encoder: str = "bigru"  # a name in ``encoders.REGISTRY``
     alpha: str = "softplus"  # alpha head function, softplus or exp (the alpha ablation)
     device: str = "cpu"  # where the model trains: cpu or cuda
     ctc_weight: float = 0.0  # OTTC only: weight of an auxiliary CTC loss on a separate head
@@ -252,8 +253,8 @@ def train(examples: list[Example], out: Path, cfg: TrainConfig, name: str,
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
     aux = cfg.kind == "ottc" and cfg.ctc_weight > 0
-    model = AlignmentModel(ModelConfig(kind=cfg.kind, vocab=vocab_for(cfg.kind), subsample=cfg.subsample,
-                                       hidden=cfg.hidden, alpha=cfg.alpha, ctc_aux=aux))
+    model = AlignmentModel(ModelConfig(kind=cfg.kind, vocab=vocab_for(cfg.kind), encoder=cfg.encoder,
+                                       subsample=cfg.subsample, hidden=cfg.hidden, alpha=cfg.alpha, ctc_aux=aux))
     base: dict = {}
     if init is not None:  # the checkpoint's own shape wins: --subsample/--hidden/--alpha only shape new models
         start, base = load_checkpoint(init, expect_kind=cfg.kind)
@@ -305,7 +306,7 @@ def train(examples: list[Example], out: Path, cfg: TrainConfig, name: str,
 def dev_metrics(model: AlignmentModel, dev: list[Example], limit: int = 200) -> dict:
     """Dev-set boundary figures (default readout, or CTC Viterbi) stored in the checkpoint."""
     from otalign_cli.devset import evaluate
-    from otalign_cli.pipeline import DEFAULT_READOUT
+    from otalign_cli.alignment.readouts import DEFAULT_READOUT
 
     usable = [e for e in dev if e.intervals is not None and e.words][:limit]
     if not usable:

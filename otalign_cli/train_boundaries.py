@@ -22,11 +22,13 @@ from otalign_cli.alignment.boundaries import (
     boundary_points,
     feature_windows,
 )
+from otalign_cli.alignment.readouts import DEFAULT_READOUT
+from otalign_cli.audio import SAMPLE_RATE
 from otalign_cli.augment import augment
 from otalign_cli.devset import word_owner
 from otalign_cli.features import log_mel
 from otalign_cli.model import AlignmentModel
-from otalign_cli.pipeline import DEFAULT_PASSES, forward, ot_readout
+from otalign_cli.pipeline import DEFAULT_PASSES, forward, read_spans
 from otalign_cli.train import Example
 
 HUBER_MS = 5.0  # the loss is quadratic within this many ms of the gold, linear beyond
@@ -66,9 +68,11 @@ def collect(model: AlignmentModel, examples: list[Example], passes: int = DEFAUL
         feats = log_mel(audio)
         out = forward(model, feats, device, passes)
         targets = torch.tensor([vocab[p] for p in ex.phones])
-        if -1 in owner or out["log_probs"].shape[1] < len(targets):
+        if -1 in owner or out.frames < len(targets):
             continue
-        sp = ot_readout(out, targets, owner, "refine", model.cfg.vocab, device=device, frame_shift=model.frame_shift)
+        # the readout as align runs it, before the corrections this model learns to make
+        sp = read_spans(model, out, targets, owner, DEFAULT_READOUT, feats, None, len(audio) / SAMPLE_RATE, device,
+                        correct=False).spans
         items.append(Residuals(feats.half(), targets, sp.onset * model.frame_shift, sp.offset * model.frame_shift,
                                torch.tensor(ex.intervals, dtype=torch.float64)))
     return items
@@ -151,7 +155,7 @@ def train_boundary_model(model: AlignmentModel, train_examples: list[Example], d
     bm = fit(cfg, train_pts, steps, seed=seed, on_step=on_step)
     summary = {"utterances": len(train_items), "boundaries": len(train_pts),
                "hours": sum(it.feats.shape[0] for it in train_items) * 0.01 / 3600, "steps": steps, "seed": seed,
-               "readout": "refine", "passes": passes, "augment": augmentation or "none", "wall_seconds": round(time.time() - t0, 1),
+               "readout": DEFAULT_READOUT, "passes": passes, "augment": augmentation or "none", "wall_seconds": round(time.time() - t0, 1),
                "parameters": sum(p.numel() for p in bm.parameters())}
     if dev_items:
         dev_pts = point_set(dev_items, cfg)

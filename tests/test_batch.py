@@ -243,7 +243,7 @@ def test_report_files_escape_tabs_and_newlines_in_names(tmp_path):
 
 def test_ctm_fields_stay_six_for_names_with_spaces():
     from otalign_cli.formats.ctm import ctm_lines
-    from otalign_cli.pipeline import Segment
+    from otalign_cli.results import Segment
 
     lines = ctm_lines("my recording\nnew", [Segment("New York", 0.5, 0.9, 0.8)]).splitlines()
     assert lines == ["my_recording_new 1 0.500 0.400 New_York 0.800"]

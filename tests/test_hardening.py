@@ -124,7 +124,7 @@ def test_batch_cleans_only_its_own_temporaries(tmp_path):
 
 def test_an_output_that_appears_meanwhile_is_not_replaced(tmp_path):
     from otalign_cli.formats.write import write_outputs
-    from otalign_cli.pipeline import Alignment, FileResult, Segment, Utterance
+    from otalign_cli.results import Alignment, FileResult, Segment, Utterance
 
     res = FileResult(tmp_path / "x.wav", tmp_path / "x.txt", 1.0, "refine",
                      Alignment([Segment("hi", 0.1, 0.5, 0.9, "hi")], [Segment("HH", 0.1, 0.3), Segment("AY", 0.3, 0.5)],

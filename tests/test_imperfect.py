@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from conftest import run_cli
-from otalign_cli.alignment.readout import Spans
+from otalign_cli.alignment.spans import Spans
 from otalign_cli.alignment.segments import split_at_unknown
 from otalign_cli.alignment.suspect import merge_stretches, suspect_stretches, unexplained_speech
 from otalign_cli.text.pronounce import pronounce_transcript

@@ -8,7 +8,7 @@ import soundfile as sf
 import torch
 
 from conftest import EXAMPLE_WAV, run_cli
-from otalign_cli.alignment.readout import spans_of_path, viterbi_path, viterbi_spans
+from otalign_cli.alignment.spans import spans_of_path, viterbi_path, viterbi_spans
 from otalign_cli.alignment.segments import plan_segments
 from otalign_cli.audio import load_audio
 from otalign_cli.evaluate import match_tokens
@@ -41,11 +41,11 @@ def test_chunked_encoder_matches_one_pass():
     feats = log_mel(torch.cat([x, torch.zeros(4000), x, torch.zeros(4000), x]))  # about 22 s
     whole = run_model(ottc, feats, chunk=10**9)
     chunked = run_model(ottc, feats, chunk=300, context=250, batch_size=3)
-    assert chunked["log_probs"].shape == whole["log_probs"].shape
-    diff = (chunked["log_probs"].exp() - whole["log_probs"].exp()).abs()
+    assert chunked.log_probs.shape == whole.log_probs.shape
+    diff = (chunked.log_probs.exp() - whole.log_probs.exp()).abs()
     # the GRU's state at a chunk edge is rebuilt from 5 s of context, not carried: nearly the same
     assert float(diff.mean()) < 2e-4 and float(diff.max()) < 0.03
-    assert float(((chunked["alpha"] - whole["alpha"]).abs() / whole["alpha"]).max()) < 0.05
+    assert float(((chunked.alpha - whole.alpha).abs() / whole.alpha).max()) < 0.05
 
 
 def _long_posteriors(n_words=40, phones=3, frames=4, pause=6, v=5):
@@ -124,7 +124,7 @@ def test_batched_gpu_encoder_matches_cpu():
     feats = log_mel(torch.cat([x, torch.zeros(4000), x, torch.zeros(4000), x]))
     cpu = run_model(ottc, feats, "cpu", chunk=300, context=250)
     gpu = run_model(ottc.to("cuda"), feats, "cuda", chunk=300, context=250)
-    assert float((cpu["log_probs"].exp() - gpu["log_probs"].exp()).abs().max()) < 1e-3
+    assert float((cpu.log_probs.exp() - gpu.log_probs.exp()).abs().max()) < 1e-3
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine")

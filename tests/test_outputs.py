@@ -16,7 +16,7 @@ from conftest import EXAMPLE_TXT, copy_example, run_cli
 from otalign_cli.formats import OutputOptions
 from otalign_cli.formats.phone_sets import ARPABET_TO_IPA
 from otalign_cli.formats.subtitles import make_cues, srt_text, vtt_text
-from otalign_cli.pipeline import Segment
+from otalign_cli.results import Segment
 
 ALL = ("textgrid", "ctm", "json", "csv", "srt", "vtt", "eaf")
 

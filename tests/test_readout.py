@@ -5,7 +5,7 @@ import torch
 
 from otalign_cli.alignment.ctc import ctc_spans, cuts_from_guide
 from otalign_cli.alignment.ot import monotone_plan, plan_cost
-from otalign_cli.alignment.readout import dropped_frames, ot_spans, ot_token_of_frame, refine_alpha, viterbi_spans
+from otalign_cli.alignment.spans import dropped_frames, ot_spans, ot_token_of_frame, refine_alpha, viterbi_spans
 
 
 def test_plain_readout_uniform_alpha_gives_equal_spans():
@@ -107,8 +107,8 @@ def test_ctc_cuts_respect_cell_limit():
 
 
 def test_span_confidence_is_the_overlap_weighted_posterior():
-    from otalign_cli.alignment.readout import Spans
-    from otalign_cli.pipeline import span_confidence
+    from otalign_cli.alignment.spans import Spans
+    from otalign_cli.alignment.confidence import span_confidence
 
     probs = torch.tensor([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8], [0.2, 0.8]])
     spans = Spans(torch.tensor([0.0, 1.5], dtype=torch.float64), torch.tensor([1.5, 4.0], dtype=torch.float64))
@@ -118,7 +118,7 @@ def test_span_confidence_is_the_overlap_weighted_posterior():
 
 
 def test_snap_gives_a_pause_to_no_token():
-    from otalign_cli.alignment.readout import snap_to_pauses
+    from otalign_cli.alignment.spans import snap_to_pauses
 
     # token 0: frames 0-3 (mass 4); token 1 starts with a sliver (frame 4, mass 0.5), then a 5-frame
     # pause, then frames 10-12 (mass 3.5): the plain readout starts token 1 before the pause
@@ -133,7 +133,7 @@ def test_snap_gives_a_pause_to_no_token():
 
 
 def test_snap_keeps_the_side_with_most_mass():
-    from otalign_cli.alignment.readout import snap_to_pauses
+    from otalign_cli.alignment.spans import snap_to_pauses
 
     alpha = torch.tensor([1.0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0.5, 1, 1, 1])  # token 1: 1.25 of its 4.75 before the pause
     snapped = snap_to_pauses(ot_spans(alpha, 2), alpha, min_gap=4)
@@ -141,7 +141,8 @@ def test_snap_keeps_the_side_with_most_mass():
 
 
 def test_shifted_passes_are_averaged_on_one_time_axis():
-    from otalign_cli.pipeline import _refine_pieces
+    from otalign_cli.alignment.readouts.refine import refine_pieces as _refine_pieces
+    from otalign_cli.inference import Shifted
 
     vocab = ("AA", "B", "sil")
     g = torch.Generator().manual_seed(0)
@@ -150,17 +151,17 @@ def test_shifted_passes_are_averaged_on_one_time_axis():
     targets = torch.tensor([0, 1, 0, 1])
     (one,) = _refine_pieces(alpha, lp, targets, [(0, 40, 0, 4)], vocab, "cpu")
     # the same outputs seen half a frame later: the average sits a quarter frame later
-    (two,) = _refine_pieces(alpha, lp, targets, [(0, 40, 0, 4)], vocab, "cpu", [(alpha, lp, 0.5)])
+    (two,) = _refine_pieces(alpha, lp, targets, [(0, 40, 0, 4)], vocab, "cpu", [Shifted(alpha, lp, 0.5)])
     assert (two.onset - one.onset).tolist() == pytest.approx([0.25] * 4)
     assert (two.offset - one.offset).tolist() == pytest.approx([0.25] * 4)
     # a shorter shifted pass (one frame less) still reads every token
-    (short,) = _refine_pieces(alpha, lp, targets, [(0, 40, 0, 4)], vocab, "cpu", [(alpha[1:], lp[1:], 0.5)])
+    (short,) = _refine_pieces(alpha, lp, targets, [(0, 40, 0, 4)], vocab, "cpu", [Shifted(alpha[1:], lp[1:], 0.5)])
     assert torch.isfinite(short.onset).all() and (short.offset > short.onset).all()
 
 
 def test_readings_that_disagree_are_not_averaged():
-    from otalign_cli.alignment.readout import Spans
-    from otalign_cli.pipeline import _combine_readings
+    from otalign_cli.alignment.spans import Spans
+    from otalign_cli.alignment.readouts.refine import combine_readings as _combine_readings
 
     first = Spans(torch.tensor([0.0, 10.0, 30.0]), torch.tensor([10.0, 20.0, 40.0]))
     # the second reading agrees on every boundary but one: token 2 moved 6 frames early, across a pause

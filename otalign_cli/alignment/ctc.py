@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torchaudio.functional as AF
 
-from otalign_cli.alignment.readout import Spans
+from otalign_cli.alignment.spans import Spans
 
 MAX_CELLS = 2**28  # n * (2m + 1) per forced_align call, far below the overflow at 2**31
 

@@ -11,8 +11,15 @@ keeps the first (most common) pronunciation when the audio does not clearly say 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
+
+from otalign_cli.alignment.anchors import target_ids
+
+if TYPE_CHECKING:
+    from otalign_cli.text.pronounce import Pronunciation
 
 MARGIN = 1.0  # nats a non-first pronunciation must gain over the first to be chosen
 
@@ -44,3 +51,22 @@ def choose(log_probs: torch.Tensor, span: tuple[int, int], candidates: list[torc
     if best != 0 and np.isfinite(scores[best]) and scores[best] > scores[0] + margin:
         return best
     return 0
+
+
+def choose_pronunciations(log_probs: torch.Tensor, tok_path: np.ndarray, pron: Pronunciation,
+                          vocab: dict[str, int]) -> list[int]:
+    """Per written word, the index of the pronunciation its frames on the anchoring path support
+    (``alignment.variants``; 0, the dictionary's first, where nothing else is clearly better)."""
+    n_words = len(pron.words)
+    choice = [0] * n_words
+    owner = np.asarray(pron.word_of_phone)
+    frames = np.flatnonzero(tok_path >= 0)
+    words = owner[tok_path[frames]]
+    first, last = np.full(n_words, len(tok_path)), np.full(n_words, -1)
+    np.minimum.at(first, words, frames)  # each word's first and last frame on the path, in one pass
+    np.maximum.at(last, words, frames)
+    for i, alts in enumerate(pron.alternatives):
+        if alts and last[i] >= 0:
+            candidates = [target_ids(a, vocab) for a in alts]
+            choice[i] = choose(log_probs, (int(first[i]), int(last[i]) + 1), candidates)
+    return choice

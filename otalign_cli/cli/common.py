@@ -29,6 +29,8 @@ def error_line(message: str) -> Text:
 
 
 from otalign_cli.formats import FORMATS, PHONE_SETS, OutputOptions  # noqa: E402,F401  (no torch: cheap; OutputOptions for the verbs)
+from otalign_cli.alignment.readouts import READOUTS  # noqa: E402  (no torch either)
+from otalign_cli.encoders import ENCODERS  # noqa: E402  (nor here)
 
 Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # every registered output format
 PhoneSet = Enum("PhoneSet", {name: name for name in PHONE_SETS}, type=str)
@@ -56,11 +58,8 @@ MaxCueLinesOption = Annotated[int, typer.Option("--max-cue-lines", min=1, help="
 MaxCueSecondsOption = Annotated[float, typer.Option("--max-cue-seconds", callback=_positive, help="Subtitles: longest cue in seconds.")]
 
 
-class Readout(str, Enum):
-    refine = "refine"
-    banded = "banded"
-    plain = "plain"
-    viterbi = "viterbi"
+Readout = Enum("Readout", {name: name for name in READOUTS}, type=str)  # the registry's, in its order
+Encoder = Enum("Encoder", {name: name for name in ENCODERS}, type=str)
 
 
 class Device(str, Enum):

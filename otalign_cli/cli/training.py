@@ -14,6 +14,7 @@ from rich.text import Text
 
 from otalign_cli.cli.common import (
     Device,
+    Encoder,
     _can_write,
     _device,
     _non_negative,
@@ -75,6 +76,7 @@ def train(
     init: Annotated[Optional[Path], typer.Option("--init", help="Start from this checkpoint's weights (same kind).")] = None,
     subsample: Annotated[int, typer.Option("--subsample", min=1, help="Output frame = SUBSAMPLE x 10 ms (new models only).")] = 2,
     hidden: Annotated[int, typer.Option("--hidden", min=1, help="GRU width per direction (new models only).")] = 192,
+    encoder: Annotated[Encoder, typer.Option("--encoder", help="Encoder architecture (new models only; otalign_cli/encoders).")] = Encoder.bigru,
     device: Annotated[Device, typer.Option("--device", help="Where the model trains (auto picks CUDA when there is a GPU).")] = Device.auto,
     ctc_weight: Annotated[float, typer.Option("--ctc-weight", callback=_non_negative, help="OTTC only: weight of an auxiliary CTC loss on its own head (0: none).")] = 0.0,
     alpha: Annotated[str, typer.Option("--alpha", help="softplus or exp: how the alpha head's output becomes a weight (new OTTC models only).")] = "softplus",
@@ -113,7 +115,7 @@ def train(
     if not examples:
         fail(f"{corpus}: no audio with transcripts found")
     cfg = TrainConfig(kind=kind, steps=steps, batch_seconds=batch_seconds, lr=lr, warmup=warmup, stop_after=stop_after, augment=augment,
-                      supervised_steps=supervised_steps, threads=threads, seed=seed, subsample=subsample, hidden=hidden, alpha=alpha,
+                      supervised_steps=supervised_steps, threads=threads, seed=seed, subsample=subsample, hidden=hidden, encoder=encoder.value, alpha=alpha,
                       device=dev, ctc_weight=ctc_weight, supervised_floor=supervised_floor)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), TextColumn("{task.fields[loss]}"), console=err_console) as progress:

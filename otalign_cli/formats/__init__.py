@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Union
 from otalign_cli.formats.phone_sets import PHONE_SETS, convert
 
 if TYPE_CHECKING:
-    from otalign_cli.pipeline import FileResult
+    from otalign_cli.results import FileResult
 
 
 

@@ -14,7 +14,7 @@ from otalign_cli.formats import OutputContext, OutputFormat, register
 from otalign_cli.formats.tiers import provenance
 
 if TYPE_CHECKING:
-    from otalign_cli.pipeline import FileResult, Segment
+    from otalign_cli.results import FileResult, Segment
 
 
 def _token(text: str) -> str:

@@ -18,7 +18,7 @@ from otalign_cli.formats import OutputContext, OutputFormat, register
 from otalign_cli.formats.tiers import interval_tiers, provenance
 
 if TYPE_CHECKING:
-    from otalign_cli.pipeline import FileResult
+    from otalign_cli.results import FileResult
 
 SCHEMA = "http://www.mpi.nl/tools/elan/EAFv3.0.xsd"
 MIME = {".wav": "audio/x-wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".ogg": "audio/ogg"}

@@ -9,7 +9,7 @@ from otalign_cli import __version__
 from otalign_cli.formats import OutputContext, OutputFormat, register
 
 if TYPE_CHECKING:
-    from otalign_cli.pipeline import Alignment, FileResult
+    from otalign_cli.results import Alignment, FileResult
 
 
 def _entry(key: str, s, label: str | None = None) -> dict:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from otalign_cli.formats import OutputContext, OutputFormat, OutputOptions, register
 
 if TYPE_CHECKING:
-    from otalign_cli.pipeline import FileResult, Segment
+    from otalign_cli.results import FileResult, Segment
 
 MAX_GAP = 1.0  # s: a longer pause between two words starts a new cue
 ABBREVIATIONS = frozenset({"mr.", "mrs.", "ms.", "dr.", "st.", "prof.", "sr.", "jr.", "vs.", "etc.", "e.g.", "i.e.",

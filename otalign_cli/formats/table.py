@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from otalign_cli.formats import OutputContext, OutputFormat, register
 
 if TYPE_CHECKING:
-    from otalign_cli.pipeline import FileResult
+    from otalign_cli.results import FileResult
 
 HEADER = ("Begin", "End", "Label", "Type", "Speaker")
 

@@ -17,7 +17,7 @@ from otalign_cli.formats.atomic import write_with
 from otalign_cli.formats.tiers import interval_tiers, provenance
 
 if TYPE_CHECKING:
-    from otalign_cli.pipeline import FileResult
+    from otalign_cli.results import FileResult
 
 Interval = tuple[float, float, str]
 INFO_TIER = "otalign"

@@ -14,7 +14,7 @@ from otalign_cli import __version__
 
 if TYPE_CHECKING:
     from otalign_cli.formats import OutputContext
-    from otalign_cli.pipeline import Alignment, FileResult, Segment
+    from otalign_cli.results import Alignment, FileResult, Segment
 
 Interval = tuple[float, float, str]
 

@@ -9,7 +9,7 @@ from otalign_cli.formats import REGISTRY, OutputContext, OutputOptions, Payload,
 from otalign_cli.errors import OtalignError
 from otalign_cli.formats.atomic import _umask, temp_beside
 from otalign_cli.formats.tiers import Interval
-from otalign_cli.pipeline import FileResult
+from otalign_cli.results import FileResult
 
 
 def textgrid_tiers(res: FileResult) -> dict[str, list[Interval]]:

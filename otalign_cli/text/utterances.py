@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from otalign_cli.errors import OtalignError
-from otalign_cli.pipeline import Utterance
+from otalign_cli.results import Utterance
 
 SUFFIX = ".textgrid"
 

@@ -1,4 +1,5 @@
-"""Readouts: from a model's outputs and a transcript's tokens to token spans (in frames).
+"""Token spans (in frames) from a model's outputs and a transcript's tokens: the primitives the readouts
+(``alignment.readouts``) are built from.
 
 - ``ot_spans``: the plain OTTC readout, token j spans where the cumulative frame mass crosses
   j/m and (j+1)/m. Ignores the posteriors, so its error accumulates along the file.

@@ -11,22 +11,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from otalign_cli.batch import Item, Outcome, WorkerSettings, _align_group, _align_one, _init_worker, adapt_groups
+from otalign_cli.batch.corpus import Item, Outcome, adapt_groups
+from otalign_cli.batch.worker import WorkerSettings, align_group, align_one, init_worker
 from otalign_cli.errors import OtalignError
 
 
 class _Aligner:
-    """One worker: the models of ``_init_worker`` living in an actor's process."""
+    """One worker: the models of ``init_worker`` living in an actor's process."""
 
     def __init__(self, settings: WorkerSettings) -> None:
-        _init_worker(settings)
+        init_worker(settings)
 
     def align(self, item: Item, out: Path, formats: list[str], readout: str) -> Outcome:
-        return _align_one(item, out, formats, readout)
+        return align_one(item, out, formats, readout)
 
     def align_group(self, items: list[Item], out: Path, formats: list[str], readout: str,
                     adapt: bool) -> list[Outcome]:
-        return _align_group(items, out, formats, readout, adapt)
+        return align_group(items, out, formats, readout, adapt)
 
 
 def run_on_ray(todo: list[Item], out: Path, formats: list[str], readout: str, actors: int, address: str | None,
