@@ -21,7 +21,7 @@ from otalign_cli.alignment.confidence import span_confidence
 from otalign_cli.alignment.correct import corrected
 from otalign_cli.alignment.ctc import MAX_CELLS, ctc_spans, cuts_from_guide, min_frames
 from otalign_cli.alignment.endpoints import frame_energy_db
-from otalign_cli.alignment.readouts import BOUNDARY_SUFFIX, DEFAULT_READOUT, get as get_readout
+from otalign_cli.alignment.readouts import BOUNDARY_SUFFIX, DEFAULT_PASSES, DEFAULT_READOUT, get as get_readout
 from otalign_cli.alignment.readouts.read import ot_readout
 from otalign_cli.alignment.spans import Spans, dropped_frames
 from otalign_cli.alignment.suspect import merge_stretches, suspect_report, suspect_stretches, untranscribed_edges
@@ -37,9 +37,6 @@ from otalign_cli.text.dictionary import Dictionary
 from otalign_cli.text.files import read_utf8
 from otalign_cli.text.phones import SILENCE, UNKNOWN_PHONE
 from otalign_cli.text.pronounce import Pronunciation, pronounce_transcript
-
-DEFAULT_PASSES = 2  # shifted encoder passes averaged by the refine readout (see ``forward``)
-
 
 def _to_alignment(spans: Spans, pron: Pronunciation, frame_shift: float, duration: float,
                   confidence: torch.Tensor | None = None) -> Alignment:

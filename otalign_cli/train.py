@@ -14,7 +14,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,7 @@ from otalign_cli.text.files import read_utf8
 from otalign_cli.features import log_mel
 from otalign_cli.formats.textgrid import read_textgrid
 from otalign_cli.model import AlignmentModel, ModelConfig
+from otalign_cli.train_config import TrainConfig
 from otalign_cli.text.phones import BLANK, PHONES, SILENCE
 from otalign_cli.text.pronounce import pronounce_transcript
 
@@ -48,31 +49,6 @@ class Example:
     intervals: list[tuple[float, float]] | None  # gold phone times, if known
     split: str = "train"
     words: list[tuple[float, float]] | None = None  # gold word times, if known
-
-
-@dataclass
-class TrainConfig:
-    kind: str = "ottc"
-    steps: int = 2000
-    batch_seconds: float = 100.0
-    lr: float = 2e-3
-    warmup: int = 100
-    weight_decay: float = 0.01
-    clip: float = 5.0
-    supervised_steps: int = 400  # OTTC only: full-weight supervised warm start, then decay
-    supervised_floor: float = 0.1
-    stop_after: int | None = None  # end this run at that step, keeping the schedule of ``steps``
-    noise_prob: float = 0.5
-    augment: str = "noise"  # "noise" (gain + white noise) or "full" (+ reverb, band-limit, mu-law)
-    seed: int = 0
-    threads: int = 1
-    subsample: int = 2  # output frame = subsample x 10 ms (the frame-rate ablation)
-    hidden: int = 192  # GRU width per direction (the encoder-size ablation)
-    encoder: str = "bigru"  # a name in ``encoders.REGISTRY``
-    alpha: str = "softplus"  # alpha head function, softplus or exp (the alpha ablation)
-    device: str = "cpu"  # where the model trains: cpu or cuda
-    ctc_weight: float = 0.0  # OTTC only: weight of an auxiliary CTC loss on a separate head
-    extra: dict = field(default_factory=dict)
 
 
 def _transcript_of(audio: Path) -> Path | None:

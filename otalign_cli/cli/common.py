@@ -29,7 +29,7 @@ def error_line(message: str) -> Text:
 
 
 from otalign_cli.formats import FORMATS, PHONE_SETS, OutputOptions  # noqa: E402,F401  (no torch: cheap; OutputOptions for the verbs)
-from otalign_cli.alignment.readouts import READOUTS  # noqa: E402  (no torch either)
+from otalign_cli.alignment.readouts import DEFAULT_PASSES, DEFAULT_READOUT, READOUTS  # noqa: E402,F401  (no torch either)
 from otalign_cli.encoders import ENCODERS  # noqa: E402  (nor here)
 
 Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # every registered output format
@@ -66,6 +66,17 @@ class Device(str, Enum):
     auto = "auto"
     cpu = "cpu"
     cuda = "cuda"
+
+
+# options the aligning verbs share, declared once
+ModelOption = Annotated[Optional[Path], typer.Option("--model", help="OTTC checkpoint (default: the bundled English model).")]
+CtcModelOption = Annotated[Optional[Path], typer.Option("--ctc-model", help="CTC twin checkpoint for the comparison (default: the bundled one).")]
+CtcOption = Annotated[bool, typer.Option("--ctc/--no-ctc", help="Also align with the CTC twin (ctc-* tiers) and report the label delay.")]
+ReadoutOption = Annotated[Readout, typer.Option("--readout", help="How OT times are read out (see docs/readouts.md).")]
+PassesOption = Annotated[int, typer.Option("--passes", min=1, help="Encoder passes, shifted by 10 ms, averaged by the refine readout (1: faster).")]
+BoundariesOption = Annotated[bool, typer.Option("--boundaries/--no-boundaries", help="Refine readout: let the model's boundary model move each boundary (if it has one).")]
+VariantsOption = Annotated[bool, typer.Option("--variants/--no-variants", help="Let the audio choose among a word's dictionary pronunciations and weak forms (the choices are reported).")]
+DeviceOption = Annotated[Device, typer.Option("--device", help="Where the models run.")]
 
 
 MAX_PLOT_SECONDS = 60.0  # a longer window is unreadable and its spectrogram costs GBs

@@ -25,6 +25,9 @@ from otalign_cli.cli.common import (
     out_console,
 )
 from otalign_cli.errors import OtalignError
+from otalign_cli.train_config import TrainConfig
+
+_T = TrainConfig()  # the defaults, owned by the config
 
 
 @app.command()
@@ -60,26 +63,26 @@ def synth(
 def train(
     corpus: Annotated[Path, typer.Argument(help="Corpus folder (manifest.jsonl, or audio + .txt/.lab).")],
     out: Annotated[Path, typer.Argument(help="Checkpoint to write (.pt).")],
-    kind: Annotated[str, typer.Option("--kind", help="ottc or ctc.")] = "ottc",
-    steps: Annotated[int, typer.Option("--steps", min=1)] = 1100,
-    batch_seconds: Annotated[float, typer.Option("--batch-seconds", callback=_positive, help="Audio seconds per batch.")] = 60.0,
-    lr: Annotated[float, typer.Option("--lr", callback=_positive, help="Peak learning rate (AdamW, warm-up then cosine).")] = 2e-3,
-    warmup: Annotated[int, typer.Option("--warmup", min=0, help="Warm-up steps.")] = 60,
+    kind: Annotated[str, typer.Option("--kind", help="ottc or ctc.")] = _T.kind,
+    steps: Annotated[int, typer.Option("--steps", min=1)] = _T.steps,
+    batch_seconds: Annotated[float, typer.Option("--batch-seconds", callback=_positive, help="Audio seconds per batch.")] = _T.batch_seconds,
+    lr: Annotated[float, typer.Option("--lr", callback=_positive, help="Peak learning rate (AdamW, warm-up then cosine).")] = _T.lr,
+    warmup: Annotated[int, typer.Option("--warmup", min=0, help="Warm-up steps.")] = _T.warmup,
     stop_after: Annotated[Optional[int], typer.Option("--stop-after", min=1, help="End at this step, keeping the --steps schedule.")] = None,
-    augment: Annotated[str, typer.Option("--augment", help="noise (gain + noise) or full (+ reverb, band-limit, mu-law).")] = "noise",
-    supervised_steps: Annotated[int, typer.Option("--supervised-steps", min=0, help="OTTC warm start length (needs gold TextGrids).")] = 300,
-    supervised_floor: Annotated[float, typer.Option("--supervised-floor", callback=_non_negative, help="OTTC: weight the supervised term keeps after the warm start (0: pure OTTC then).")] = 0.1,
-    threads: Annotated[int, typer.Option("--threads", min=1)] = 1,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    augment: Annotated[str, typer.Option("--augment", help="noise (gain + noise) or full (+ reverb, band-limit, mu-law).")] = _T.augment,
+    supervised_steps: Annotated[int, typer.Option("--supervised-steps", min=0, help="OTTC warm start length (needs gold TextGrids).")] = _T.supervised_steps,
+    supervised_floor: Annotated[float, typer.Option("--supervised-floor", callback=_non_negative, help="OTTC: weight the supervised term keeps after the warm start (0: pure OTTC then).")] = _T.supervised_floor,
+    threads: Annotated[int, typer.Option("--threads", min=1)] = _T.threads,
+    seed: Annotated[int, typer.Option("--seed")] = _T.seed,
     name: Annotated[Optional[str], typer.Option("--name", help="Model name stored in the checkpoint.")] = None,
     add_corpus: Annotated[Optional[list[Path]], typer.Option("--add-corpus", help="Another corpus folder to train on (repeatable).")] = None,
     init: Annotated[Optional[Path], typer.Option("--init", help="Start from this checkpoint's weights (same kind).")] = None,
-    subsample: Annotated[int, typer.Option("--subsample", min=1, help="Output frame = SUBSAMPLE x 10 ms (new models only).")] = 2,
-    hidden: Annotated[int, typer.Option("--hidden", min=1, help="GRU width per direction (new models only).")] = 192,
-    encoder: Annotated[Encoder, typer.Option("--encoder", help="Encoder architecture (new models only; otalign_cli/encoders).")] = Encoder.bigru,
+    subsample: Annotated[int, typer.Option("--subsample", min=1, help="Output frame = SUBSAMPLE x 10 ms (new models only).")] = _T.subsample,
+    hidden: Annotated[int, typer.Option("--hidden", min=1, help="GRU width per direction (new models only).")] = _T.hidden,
+    encoder: Annotated[Encoder, typer.Option("--encoder", help="Encoder architecture (new models only; otalign_cli/encoders).")] = Encoder(_T.encoder),
     device: Annotated[Device, typer.Option("--device", help="Where the model trains (auto picks CUDA when there is a GPU).")] = Device.auto,
-    ctc_weight: Annotated[float, typer.Option("--ctc-weight", callback=_non_negative, help="OTTC only: weight of an auxiliary CTC loss on its own head (0: none).")] = 0.0,
-    alpha: Annotated[str, typer.Option("--alpha", help="softplus or exp: how the alpha head's output becomes a weight (new OTTC models only).")] = "softplus",
+    ctc_weight: Annotated[float, typer.Option("--ctc-weight", callback=_non_negative, help="OTTC only: weight of an auxiliary CTC loss on its own head (0: none).")] = _T.ctc_weight,
+    alpha: Annotated[str, typer.Option("--alpha", help="softplus or exp: how the alpha head's output becomes a weight (new OTTC models only).")] = _T.alpha,
     log: Annotated[Optional[Path], typer.Option("--log", help="Append one JSON line per step (step, lr, loss and its parts, seconds) to this file.")] = None,
 ) -> None:
     """Train an OTTC model or its CTC twin; resumes from OUT.state if present."""
@@ -87,7 +90,7 @@ def train(
 
     _can_write(out)
 
-    from otalign_cli.train import TrainConfig, load_corpus
+    from otalign_cli.train import load_corpus
     from otalign_cli.train import train as run_training
 
     if kind not in ("ottc", "ctc"):

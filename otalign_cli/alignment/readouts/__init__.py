@@ -25,6 +25,7 @@ Piece = tuple[int, int, int, int]  # frames [f0, f1) hold tokens [j0, j1)
 Reader = Callable[["ModelOutput", "torch.Tensor", Sequence[int], list[Piece], tuple[str, ...], str], list["Spans"]]
 
 DEFAULT_READOUT = "refine"
+DEFAULT_PASSES = 2  # shifted encoder passes the refine readout averages (``pipeline.forward``)
 BOUNDARY_SUFFIX = "+boundaries"  # the readout's name in outputs when the boundary model moved its times
 
 
