@@ -22,7 +22,7 @@ import torch
 from results import report
 
 from otalign_cli.devset import evaluate, with_boundary_model
-from otalign_cli.models import load_pair
+from otalign_cli.models import load_models
 from otalign_cli.pipeline import DEFAULT_PASSES
 from otalign_cli.train import load_corpus
 
@@ -64,7 +64,8 @@ def main() -> None:
     ap.add_argument("--passes", type=int, default=DEFAULT_PASSES)
     args = ap.parse_args()
     torch.set_num_threads(2)
-    ottc, meta, ctc, _ = load_pair(args.model, args.ctc_model, True, "cpu")
+    m = load_models(args.model, args.ctc_model)
+    ottc, meta, ctc = m.ottc, m.ottc_meta, m.ctc
     clean = [e for root in args.corpus for e in load_corpus(root, limit=args.limit, split="dev")]
     rows = []
     for name, degrade in DEGRADATIONS.items():

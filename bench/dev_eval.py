@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from otalign_cli.devset import evaluate, with_boundary_model
-from otalign_cli.models import load_pair
+from otalign_cli.models import load_models
 from otalign_cli.alignment.readouts import READOUTS
 from otalign_cli.pipeline import DEFAULT_PASSES
 from otalign_cli.train import load_corpus
@@ -32,7 +32,8 @@ def main() -> None:
     ap.add_argument("--passes", type=int, default=DEFAULT_PASSES, help="shifted encoder passes of the refine readout")
     args = ap.parse_args()
     torch.set_num_threads(2)
-    ottc, _, ctc, _ = load_pair(args.model, args.ctc_model, True, "cpu")
+    m = load_models(args.model, args.ctc_model)
+    ottc, ctc = m.ottc, m.ctc
     examples = [e for root in args.corpus for e in load_corpus(root, limit=args.limit, split=args.split)]
     readouts = with_boundary_model(ottc, args.readouts.split(","))
     results = {**evaluate(ottc, examples, readouts, args.passes), **evaluate(ctc, examples, [])}

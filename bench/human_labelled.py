@@ -25,8 +25,8 @@ from results import report
 from otalign_cli.audio import load_audio
 from otalign_cli.evaluate import TierScore
 from otalign_cli.formats.textgrid import read_textgrid
-from otalign_cli.models import load_pair
-from otalign_cli.pipeline import align_file
+import otalign_cli as otalign
+from otalign_cli.models import Models
 from vs_pocketsphinx import pocketsphinx_align, spoken_text
 
 
@@ -53,8 +53,11 @@ def main() -> None:
     ap.add_argument("--label", default="", help="a name for the models measured, written in the table's title")
     args = ap.parse_args()
     torch.set_num_threads(2)
-    ottc, meta, ctc, cmeta = load_pair(args.model, args.ctc_model, True, "cpu")
-    bnd = ottc.boundary_model
+    models = otalign.load_models(args.model, args.ctc_model)
+    meta, cmeta = models.ottc_meta, models.ctc_meta
+    bnd = models.ottc.boundary_model
+    ottc_only = Models(models.ottc, meta)
+    unbounded = Models(otalign.load_models(args.model, with_ctc=False, boundaries=False).ottc, meta)
     aligners = ["OT refine+boundaries (default)", "OT refine (--no-boundaries)", "CTC twin"] if bnd is not None \
         else ["OT refine (default)", "CTC twin"]
     if args.no_variants:
@@ -75,21 +78,19 @@ def main() -> None:
                 skipped.append(wav.name)
                 continue
             hyps["pocketsphinx 5 (en-us)"] = ps
-        res = align_file(wav, txt, ottc, ctc)
+        res = otalign.align(wav, txt, models)
         suspects[aligners[0]] += bool(res.stats["suspect"])
         hyps[aligners[0]] = tiers_of(res.ot)
         if res.ctc is not None:  # skipped for a transcript with <unk> or audio too short for CTC
             hyps["CTC twin"] = tiers_of(res.ctc)
         if args.no_variants:
-            plain = align_file(wav, txt, ottc, None, variants=False)
+            plain = otalign.align(wav, txt, ottc_only, variants=False)
             hyps["OT, first pronunciations (--no-variants)"] = tiers_of(plain.ot)
             suspects["OT, first pronunciations (--no-variants)"] += bool(plain.stats["suspect"])
         if bnd is not None:
-            ottc.set_boundary_model(None)
-            nb = align_file(wav, txt, ottc, None)
+            nb = otalign.align(wav, txt, unbounded)
             hyps["OT refine (--no-boundaries)"] = tiers_of(nb.ot)
             suspects["OT refine (--no-boundaries)"] += bool(nb.stats["suspect"])
-            ottc.set_boundary_model(bnd)
         for a, (words, phones) in hyps.items():
             scores[a]["words"].add(ref["words"], words, "words")
             scores[a]["phones"].add(ref["phones"], phones, "phones")

@@ -22,8 +22,7 @@ from results import report
 
 from otalign_cli.evaluate import match_tokens
 from otalign_cli.formats.textgrid import read_textgrid
-from otalign_cli.models import load_pair
-from otalign_cli.pipeline import align_file
+import otalign_cli as otalign
 from otalign_cli.synth.longform import build_long_recording, corpus_utterances
 
 INSERT = "meanwhile the committee adjourned"
@@ -64,12 +63,12 @@ def main() -> None:
     lines = [p.text for p in pieces]
     texts, deleted, inserted = variants(lines, args.edits, random.Random(args.seed))
     gold = read_textgrid(stem.with_suffix(".TextGrid"))["words"]
-    ottc, _, _, _ = load_pair(None, None, False, "cpu")
+    models = otalign.load_models(with_ctc=False)
     rows = []
     for name, text in texts.items():
         txt = args.workdir / f"{stem.name}-{name}.txt"
         txt.write_text("\n".join(text) + "\n", encoding="utf-8")
-        res = align_file(stem.with_suffix(".wav"), txt, ottc, None)
+        res = otalign.align(stem.with_suffix(".wav"), txt, models)
         hyp = [(w.start, w.end, w.label) for w in res.ot.words]
         pairs = match_tokens(gold, hyp, "words")
         err = np.array([abs(hyp[j][k] - gold[i][k]) for i, j in pairs for k in (0, 1)]) * 1000

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from otalign_cli.models import load_pair
+from otalign_cli.models import load_models
 from otalign_cli.alignment.readouts import DEFAULT_READOUT, READOUTS
 from otalign_cli.pipeline import DEFAULT_PASSES, align_file
 
@@ -63,7 +63,8 @@ def main() -> None:
     ap.add_argument("--passes", type=int, default=DEFAULT_PASSES, help="shifted encoder passes of the refine readout")
     args = ap.parse_args()
     torch.set_num_threads(2)
-    ottc, _, ctc, _ = load_pair(args.model, args.ctc_model, True, "cpu")
+    m = load_models(args.model, args.ctc_model)
+    ottc, ctc = m.ottc, m.ctc
     errors: dict[str, list[np.ndarray]] = {}
     variants = [(r, True) for r in READOUTS]
     if ottc.boundary_model is not None:

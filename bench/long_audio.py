@@ -25,7 +25,7 @@ from results import report
 
 from otalign_cli.evaluate import match_tokens
 from otalign_cli.formats.textgrid import read_textgrid
-from otalign_cli.models import load_pair
+from otalign_cli.models import load_models
 from otalign_cli.pipeline import DEFAULT_PASSES, align_file
 from otalign_cli.synth.longform import build_long_recording, corpus_utterances, read_pieces
 
@@ -80,7 +80,7 @@ def main() -> None:
     torch.set_num_threads(2)
     args.workdir.mkdir(parents=True, exist_ok=True)
     utts = [u for root in args.corpus for u in corpus_utterances(root, "dev")]
-    ottc = load_pair(None, None, False, "cpu")[0]
+    ottc = load_models(with_ctc=False).ottc
     cache: dict = {}
     rows, drift = [], []
     for minutes in args.minutes:

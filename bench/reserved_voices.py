@@ -18,7 +18,7 @@ import torch
 from results import report
 
 from otalign_cli.devset import evaluate, with_boundary_model
-from otalign_cli.models import load_pair
+from otalign_cli.models import load_models
 from otalign_cli.pipeline import DEFAULT_PASSES
 from otalign_cli.synth.evaluation_set import EVALUATION_VOICES, build_evaluation_set
 from otalign_cli.train import load_corpus
@@ -37,7 +37,8 @@ def main() -> None:
     torch.set_num_threads(2)
     if not (args.workdir / "manifest.jsonl").is_file():
         build_evaluation_set(args.workdir, args.per_voice, args.seed)
-    ottc, _, ctc, _ = load_pair(args.model, args.ctc_model, True, "cpu")
+    m = load_models(args.model, args.ctc_model)
+    ottc, ctc = m.ottc, m.ctc
     examples = load_corpus(args.workdir, split="eval", evaluation=True)
     rows = []
     for voice in (*EVALUATION_VOICES, "all"):

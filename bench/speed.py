@@ -18,7 +18,7 @@ import torch
 from otalign_cli.alignment.ctc import ctc_spans
 from otalign_cli.audio import SAMPLE_RATE, load_audio
 from otalign_cli.features import log_mel
-from otalign_cli.models import load_pair
+from otalign_cli.models import load_models
 from otalign_cli.alignment.correct import boundary_corrected
 from otalign_cli.alignment.readouts import READOUTS
 from otalign_cli.alignment.readouts.read import ot_readout
@@ -47,7 +47,8 @@ def main() -> None:
     samples = np.tile(load_audio(args.audio), args.repeat)
     pron = pronounce_transcript(" ".join([args.transcript.read_text()] * args.repeat))
     dur = len(samples) / SAMPLE_RATE
-    ottc, _, ctc, _ = load_pair(None, None, True, "cpu")
+    m = load_models()
+    ottc, ctc = m.ottc, m.ctc
     feats = log_mel(torch.from_numpy(samples))
     out = forward(ottc, feats, "cpu")
     out2 = forward(ottc, feats, "cpu", 2)

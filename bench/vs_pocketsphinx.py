@@ -28,9 +28,7 @@ from otalign_cli.audio import load_audio
 from otalign_cli.evaluate import match_tokens
 from otalign_cli.formats.textgrid import read_textgrid
 from otalign_cli.metrics import boundary_errors, summarize
-from otalign_cli.models import load_pair
-from otalign_cli.pipeline import align_file
-from otalign_cli.text.normalize import normalize_transcript
+import otalign_cli as otalign
 from pocketsphinx_job import pocketsphinx_align, spoken_text  # noqa: F401
 from results import report
 
@@ -55,7 +53,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=60)
     args = ap.parse_args()
     torch.set_num_threads(2)
-    ottc, _, ctc, _ = load_pair(None, None, True, "cpu")
+    models = otalign.load_models()
     manifest = [json.loads(x) for x in (args.corpus / "manifest.jsonl").read_text().splitlines()]
     items = [m for m in manifest if m["split"] == args.split][: args.limit]
     tmp = Path("/tmp/otalign-vs-ps")
@@ -64,7 +62,7 @@ def main() -> None:
     speed = {"otalign": 0.0, "pocketsphinx": 0.0, "audio": 0.0}
     used = 0
     first = args.corpus / items[0]["audio"]
-    readout = align_file(first, first.with_suffix(".txt"), ottc, ctc).readout  # warm-up, and the readout's name
+    readout = otalign.align(first, first.with_suffix(".txt"), models).readout  # warm-up, and the readout's name
     for m in items:
         wav = args.corpus / m["audio"]
         txt = wav.with_suffix(".txt")
@@ -77,7 +75,7 @@ def main() -> None:
         if ps is None:
             continue
         t0 = time.perf_counter()
-        res = align_file(wav, txt, ottc, ctc)
+        res = otalign.align(wav, txt, models)
         t_ot = time.perf_counter() - t0
         if res.ctc is None:
             continue
@@ -122,7 +120,7 @@ def main() -> None:
         wav = LIBRIVOX / f"{utt.strip(') ')}.wav"
         txt = tmp / f"{wav.stem}.txt"
         txt.write_text(text)
-        res = align_file(wav, txt, ottc, ctc)
+        res = otalign.align(wav, txt, models)
         ps = pocketsphinx_align(load_audio(wav), spoken_text(text))
         ot_w = np.array([(w.start, w.end) for w in res.ot.words])
         ctc_w = np.array([(w.start, w.end) for w in res.ctc.words])

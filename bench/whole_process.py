@@ -55,7 +55,7 @@ def main() -> None:
     # otalign's start-up, as whole processes too: the rest of its wall time is aligning and writing
     stages = {"python + import torch": "import torch",
               "+ otalign, models, CMUdict": "import torch, otalign_cli.cli, otalign_cli.batch; "
-              "from otalign_cli.models import load_pair; load_pair(None, None, True, 'cpu'); "
+              "from otalign_cli.models import load_models; load_models(); "
               "from otalign_cli.text.lexicon import load_cmudict; load_cmudict()"}
     startup: dict[str, list[float]] = {k: [] for k in stages}
     busy = spinner() if args.busy else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import os
 from pathlib import Path
 
@@ -32,17 +34,27 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def load_pair(model: Path | None, ctc_model: Path | None, with_ctc: bool,
-              device: str, boundaries: bool = True) -> tuple[AlignmentModel, dict, AlignmentModel | None, dict]:
-    """The OTTC model and (``with_ctc``) its CTC twin; ``boundaries`` False drops the OTTC model's
-    boundary model (``--no-boundaries``)."""
+@dataclass
+class Models:
+    """An OTTC model and, if asked for, its CTC twin, with their checkpoints' metadata."""
+
+    ottc: AlignmentModel
+    ottc_meta: dict
+    ctc: AlignmentModel | None = None
+    ctc_meta: dict = field(default_factory=dict)
+
+
+def load_models(model: Path | None = None, ctc_model: Path | None = None, with_ctc: bool = True,
+                device: str = "cpu", boundaries: bool = True) -> Models:
+    """The OTTC model (default: the bundled one) and, ``with_ctc``, its CTC twin; ``boundaries``
+    False drops the OTTC model's boundary model (``--no-boundaries``)."""
     ottc, meta = load_checkpoint(model or models_dir() / DEFAULT_OTTC, expect_kind="ottc", device=device)
     if not boundaries:
         ottc.set_boundary_model(None)
-    ctc, cmeta = (None, {})
-    if with_ctc:
-        ctc, cmeta = load_checkpoint(ctc_model or models_dir() / DEFAULT_CTC, expect_kind="ctc", device=device)
-    return ottc, meta, ctc, cmeta
+    if not with_ctc:
+        return Models(ottc, meta)
+    ctc, cmeta = load_checkpoint(ctc_model or models_dir() / DEFAULT_CTC, expect_kind="ctc", device=device)
+    return Models(ottc, meta, ctc, cmeta)
 
 
 def model_summary(meta: dict) -> dict:

@@ -11,7 +11,7 @@ from otalign_cli.alignment.ot import ottc_loss
 from otalign_cli.batch import Item, adapt_groups
 from otalign_cli.features import log_mel
 from otalign_cli.audio import load_audio
-from otalign_cli.models import load_pair
+from otalign_cli.models import load_models
 from otalign_cli.text.pronounce import pronounce_transcript
 
 
@@ -23,7 +23,7 @@ def _loss(model, feats, targets):
 
 
 def test_adaptation_lowers_the_files_own_cost_and_leaves_the_encoder():
-    ottc, _, _, _ = load_pair(None, None, False, "cpu")
+    ottc = load_models(with_ctc=False).ottc
     feats = log_mel(torch.from_numpy(load_audio(EXAMPLE_WAV)))
     vocab = {t: i for i, t in enumerate(ottc.cfg.vocab)}
     targets = torch.tensor([vocab[p] for p in pronounce_transcript(EXAMPLE_TXT.read_text()).phones])

@@ -40,10 +40,10 @@ def even_readout():
 
 
 def test_a_registered_readout_aligns_a_file(even_readout):
-    from otalign_cli.models import load_pair
+    from otalign_cli.models import load_models
     from otalign_cli.pipeline import align_file
 
-    ottc, _, _, _ = load_pair(None, None, False, "cpu")
+    ottc = load_models(with_ctc=False).ottc
     res = align_file(EXAMPLE_WAV, EXAMPLE_TXT, ottc, None, readout=even_readout)
     starts = [p.start for p in res.ot.phones]
     gaps = [b - a for a, b in zip(starts, starts[1:])]

@@ -99,14 +99,14 @@ def test_unk_takes_the_unknown_stretch_and_neighbours_keep_their_times(example, 
 
 def test_the_anchoring_path_is_found_once_per_file(example, tmp_path, monkeypatch):
     from otalign_cli import pipeline
-    from otalign_cli.models import load_pair
+    from otalign_cli.models import load_models
 
     calls = []
     real = pipeline.find_anchors
     monkeypatch.setattr(pipeline, "find_anchors", lambda *a, **k: calls.append(1) or real(*a, **k))
     txt = tmp_path / "missing.txt"
     txt.write_text(TEXT.replace("leisure to consider", "leisure"))
-    ottc, _, _, _ = load_pair(None, None, False, "cpu")
+    ottc = load_models(with_ctc=False).ottc
     res = pipeline.align_file(example[0], txt, ottc, None, variants=False)
     assert res.stats["suspect"] and len(calls) == 1  # the second, distrusting pass reuses it
     calls.clear()

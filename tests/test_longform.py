@@ -15,7 +15,7 @@ from otalign_cli.evaluate import match_tokens
 from otalign_cli.features import log_mel
 from otalign_cli.formats.textgrid import read_textgrid
 from otalign_cli.inference import run_model
-from otalign_cli.models import load_pair
+from otalign_cli.models import load_models
 
 
 def test_blockwise_features_equal_one_call():
@@ -36,7 +36,7 @@ def test_digital_silence_is_floored_not_an_outlier():
 
 
 def test_chunked_encoder_matches_one_pass():
-    ottc, _, _, _ = load_pair(None, None, False, "cpu")
+    ottc = load_models(with_ctc=False).ottc
     x = torch.from_numpy(load_audio(EXAMPLE_WAV))
     feats = log_mel(torch.cat([x, torch.zeros(4000), x, torch.zeros(4000), x]))  # about 22 s
     whole = run_model(ottc, feats, chunk=10**9)
@@ -119,7 +119,7 @@ def test_three_minute_recording_aligns_in_one_pass_without_drift(tmp_path):
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine")
 def test_batched_gpu_encoder_matches_cpu():
-    ottc, _, _, _ = load_pair(None, None, False, "cpu")
+    ottc = load_models(with_ctc=False).ottc
     x = torch.from_numpy(load_audio(EXAMPLE_WAV))
     feats = log_mel(torch.cat([x, torch.zeros(4000), x, torch.zeros(4000), x]))
     cpu = run_model(ottc, feats, "cpu", chunk=300, context=250)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from otalign_cli.alignment.variants import choose, segment_score
-from otalign_cli.models import load_pair
+from otalign_cli.models import load_models
 from otalign_cli.pipeline import align_file
 from otalign_cli.text.pronounce import pronounce_transcript
 
@@ -77,7 +77,7 @@ def test_transcript_candidates_and_choice():
 
 def test_aligner_reports_and_uses_its_choices(example):
     wav, txt = example
-    ottc, _, _, _ = load_pair(None, None, False, "cpu")
+    ottc = load_models(with_ctc=False).ottc
     on = align_file(wav, txt, ottc, None)
     off = align_file(wav, txt, ottc, None, variants=False)
     assert off.stats["pronunciations"] == []

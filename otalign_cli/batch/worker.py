@@ -63,16 +63,15 @@ def init_worker(settings: WorkerSettings, parent: int | None = None) -> None:
         die_with_parent(parent)
     import torch
 
-    from otalign_cli.models import load_pair, model_summary
+    from otalign_cli.models import load_models, model_summary
     from otalign_cli.text.dictionary import read_dictionary
 
     torch.set_num_threads(settings.threads)
-    ottc, meta, ctc, cmeta = load_pair(settings.model, settings.ctc_model, settings.with_ctc, settings.device,
-                                       settings.boundaries)
+    m = load_models(settings.model, settings.ctc_model, settings.with_ctc, settings.device, settings.boundaries)
     lexicon = read_dictionary(settings.dictionary) if settings.dictionary is not None else None
-    _WORKER.update(ottc=ottc, ctc=ctc, device=settings.device, passes=settings.passes, variants=settings.variants,
+    _WORKER.update(ottc=m.ottc, ctc=m.ctc, device=settings.device, passes=settings.passes, variants=settings.variants,
                    lexicon=lexicon, output_options=settings.output_options, overwrite=settings.overwrite,
-                   models={"ottc": model_summary(meta), "ctc": model_summary(cmeta)})
+                   models={"ottc": model_summary(m.ottc_meta), "ctc": model_summary(m.ctc_meta)})
 
 
 def _internal_error(item: Item, err: Exception) -> Outcome:

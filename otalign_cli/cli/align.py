@@ -113,7 +113,7 @@ def align(
     """Align one recording with its transcript; write TextGrid / CTM / JSON and report the label delay."""
     from otalign_cli.formats import output_paths
     from otalign_cli.formats.write import write_outputs
-    from otalign_cli.models import load_pair, model_summary
+    from otalign_cli.models import load_models, model_summary
     from otalign_cli.pipeline import align_file
     from otalign_cli.text.dictionary import read_dictionary
 
@@ -136,7 +136,8 @@ def align(
         import torch
 
         torch.set_num_threads(threads)
-        ottc, meta, ctc_net, cmeta = load_pair(model, ctc_model, ctc, dev, boundaries)
+        m = load_models(model, ctc_model, ctc, dev, boundaries)
+        ottc, meta, ctc_net, cmeta = m.ottc, m.ottc_meta, m.ctc, m.ctc_meta
         _check_passes(passes, ottc)
         res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value, device=dev, passes=passes,
                          variants=variants, lexicon=lexicon)
@@ -172,7 +173,7 @@ def plot(
     from otalign_cli.audio import load_audio
     from otalign_cli.formats.textgrid import read_textgrid
     from otalign_cli.formats.write import textgrid_tiers
-    from otalign_cli.models import load_pair
+    from otalign_cli.models import load_models
     from otalign_cli.pipeline import align_file
     from otalign_cli.plot import plot_alignment
 
@@ -194,7 +195,8 @@ def plot(
         fail(f"plot shows at most {MAX_PLOT_SECONDS:g} s at a time; --start {start:g} --end {end:g} spans "
              f"{end - start:g} s", code=2)
     try:
-        ottc, _, ctc_net, _ = load_pair(model, ctc_model, True, "cpu", boundaries)
+        m = load_models(model, ctc_model, True, "cpu", boundaries)
+        ottc, ctc_net = m.ottc, m.ctc
         _check_passes(passes, ottc)
         res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value, passes=passes)
         tiers = textgrid_tiers(res)

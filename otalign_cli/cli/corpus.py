@@ -79,7 +79,7 @@ def batch(
     from otalign_cli.batch import (SUSPECTS_HEADER, discover, read_suspects, remove_stale_temporaries, run_batch,
                                    summarize_outcomes, suspect_rows, tsv_field)
     from otalign_cli.formats.atomic import write_text_atomic
-    from otalign_cli.models import load_pair
+    from otalign_cli.models import load_models
     from otalign_cli.text.dictionary import read_dictionary
 
     if not corpus.is_dir():
@@ -104,7 +104,7 @@ def batch(
         if dictionary is not None:
             read_dictionary(dictionary)  # a bad dictionary fails once, here, not once per file
         dev = _device(device.value)
-        ottc, _, _, _ = load_pair(model, ctc_model, ctc, "cpu")  # a bad model fails once, here, not once per file
+        ottc = load_models(model, ctc_model, ctc, "cpu").ottc  # a bad model fails once, here, not once per file
         _check_passes(passes, ottc)
     except (OtalignError, ValueError) as err:
         fail(str(err))
@@ -204,9 +204,9 @@ def validate(
     try:
         lexicon = read_dictionary(dictionary) if dictionary is not None else None
         if model is not None:
-            from otalign_cli.models import load_pair
+            from otalign_cli.models import load_models
 
-            frame_shift = load_pair(model, None, False, "cpu")[0].frame_shift
+            frame_shift = load_models(model, with_ctc=False).ottc.frame_shift
     except OtalignError as err:
         fail(str(err))
     n = len(discover(corpus))
