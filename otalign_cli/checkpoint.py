@@ -17,6 +17,7 @@ import torch
 
 from otalign_cli import __version__
 from otalign_cli.alignment.boundaries import BoundaryConfig, BoundaryModel
+from otalign_cli.alignment.frames import FrameConfig, FrameModel
 from otalign_cli.errors import OtalignError
 from otalign_cli.features import FeatureConfig
 from otalign_cli.formats.atomic import write_with
@@ -42,11 +43,13 @@ def _state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 def save_checkpoint(path: Path, model: AlignmentModel, name: str, training: dict,
-                    features: FeatureConfig = FeatureConfig(), boundary_training: dict | None = None) -> None:
-    """Write ``model``; with ``boundary_training`` (its summary), also the boundary model it carries.
+                    features: FeatureConfig = FeatureConfig(), boundary_training: dict | None = None,
+                    frame_training: dict | None = None) -> None:
+    """Write ``model``; with ``boundary_training`` (its summary), also the boundary model it carries,
+    and with ``frame_training`` its frame model.
 
-    The boundary model is written only when asked for: a model trained further from this one
-    must not inherit a correction fitted to the old weights.
+    They are written only when asked for: a model trained further from this one must not inherit
+    corrections fitted to the old weights.
     """
     state = _state(model)
     blob = {
@@ -68,6 +71,13 @@ def save_checkpoint(path: Path, model: AlignmentModel, name: str, training: dict
         bstate = _state(bm)
         blob["boundary_model"] = {"config": bm.cfg.to_dict(), "training": boundary_training,
                                   "weights_sha256": weights_sha256(bstate), "state_dict": bstate}
+    if frame_training is not None:
+        fm = model.frame_model
+        if fm is None:
+            raise ValueError("frame_training given, but the model carries no frame model")
+        fstate = _state(fm)
+        blob["frame_model"] = {"config": fm.cfg.to_dict(), "training": frame_training,
+                               "weights_sha256": weights_sha256(fstate), "state_dict": fstate}
     buf = io.BytesIO()
     torch.save(blob, buf)
     write_with(path, lambda tmp: tmp.write_bytes(buf.getvalue()))
@@ -106,6 +116,9 @@ def load_checkpoint(path: Path, expect_kind: str | None = None,
         bm = _load_boundary_model(path, blob["boundary_model"])
         model.set_boundary_model(bm.to(device).eval())
         meta["boundary_model"] = {k: v for k, v in blob["boundary_model"].items() if k != "state_dict"}
+    if "frame_model" in blob:
+        model.set_frame_model(_load_frame_model(path, blob["frame_model"]).to(device).eval())
+        meta["frame_model"] = {k: v for k, v in blob["frame_model"].items() if k != "state_dict"}
     return model.to(device).eval(), meta
 
 
@@ -118,3 +131,14 @@ def _load_boundary_model(path: Path, b: dict) -> BoundaryModel:
     except (RuntimeError, TypeError, KeyError) as err:
         raise OtalignError(path, f"boundary model does not fit its config ({str(err).splitlines()[0][:120]})") from None
     return bm
+
+
+def _load_frame_model(path: Path, f: dict) -> FrameModel:
+    if weights_sha256(f["state_dict"]) != f.get("weights_sha256"):
+        raise OtalignError(path, "frame model weights do not match their SHA-256 (file corrupted or modified)")
+    try:
+        fm = FrameModel(FrameConfig.from_dict(f["config"]))
+        fm.load_state_dict(f["state_dict"])
+    except (RuntimeError, TypeError, KeyError) as err:
+        raise OtalignError(path, f"frame model does not fit its config ({str(err).splitlines()[0][:120]})") from None
+    return fm

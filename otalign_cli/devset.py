@@ -14,6 +14,7 @@ import torch
 
 from otalign_cli.alignment.ctc import ctc_spans
 from otalign_cli.alignment.endpoints import frame_energy_db
+from otalign_cli.alignment.landmarks import spectral_change
 from otalign_cli.alignment.readouts import BOUNDARY_SUFFIX, DEFAULT_READOUT
 from otalign_cli.alignment.spans import Spans
 from otalign_cli.audio import SAMPLE_RATE
@@ -67,6 +68,7 @@ def evaluate(model: AlignmentModel, examples: list, readouts: list[str], passes:
         if out.frames < len(targets):
             continue
         energy, duration = frame_energy_db(ex.audio, SAMPLE_RATE), len(ex.audio) / SAMPLE_RATE
+        change = spectral_change(ex.audio)
         for r in names:
             t0 = time.perf_counter()
             if r == "ctc":
@@ -74,7 +76,7 @@ def evaluate(model: AlignmentModel, examples: list, readouts: list[str], passes:
             else:  # as ``otalign align`` reads it; "+boundaries" with the corrections, the bare name without
                 base = r.removesuffix(BOUNDARY_SUFFIX)
                 sp = read_spans(model, out, targets, owner, base, feats, energy, duration, str(device),
-                                correct=base != r).spans
+                                correct=base != r, change=change).spans
             per[r]["seconds"] += time.perf_counter() - t0
             on = (sp.onset * model.frame_shift).tolist()
             off = (sp.offset * model.frame_shift).tolist()

@@ -57,6 +57,16 @@ def log_mel(samples: torch.Tensor, cfg: FeatureConfig = FeatureConfig(),
     ``snip_edges=False`` makes frame k centred on sample k * hop, so frame times need no offset;
     mean/variance normalization over the recording removes level and channel differences.
     """
+    feats = raw_log_mel(samples, cfg, block_frames)
+    mean, std = _sounding_stats(feats, block_frames)
+    feats -= mean
+    feats /= std + 1e-5
+    return feats
+
+
+def raw_log_mel(samples: torch.Tensor, cfg: FeatureConfig = FeatureConfig(),
+                block_frames: int = BLOCK_FRAMES) -> torch.Tensor:
+    """``log_mel`` before normalization (floored at ``LOG_MEL_FLOOR``), block by block."""
     shift = int(cfg.sample_rate * cfg.frame_shift_ms / 1000)
     length = int(cfg.sample_rate * cfg.frame_length_ms / 1000)
     n_frames = (samples.numel() + shift // 2) // shift
@@ -69,11 +79,7 @@ def log_mel(samples: torch.Tensor, cfg: FeatureConfig = FeatureConfig(),
             f1 = min(f0 + block_frames, n_frames)
             piece = _padded_slice(samples, f0 * shift, (f1 - 1) * shift + length, pad)
             feats[f0:f1] = _fbank(piece, cfg, snip_edges=True)
-    feats.clamp_(min=LOG_MEL_FLOOR)
-    mean, std = _sounding_stats(feats, block_frames)
-    feats -= mean
-    feats /= std + 1e-5
-    return feats
+    return feats.clamp_(min=LOG_MEL_FLOOR)
 
 
 def _sounding_stats(feats: torch.Tensor, block_frames: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -46,12 +46,13 @@ class AlignmentModel(nn.Module):
     """Encoder + token log-posteriors, + a per-frame weight alpha for the OTTC kind.
 
     An OTTC checkpoint may also carry a boundary model (``alignment.boundaries``) trained on
-    this model's residuals. It is held outside the module's parameters (``set_boundary_model``):
+    this model's residuals, and a frame model (``alignment.frames``) trained on its alignments. It is held outside the module's parameters (``set_boundary_model``):
     training new weights from this model must not carry it along, since it would then correct
     residuals the new weights no longer make.
     """
 
     boundary_model: nn.Module | None = None
+    frame_model: nn.Module | None = None  # ``alignment.frames``: re-segments the corrected alignment
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
@@ -72,6 +73,9 @@ class AlignmentModel(nn.Module):
 
     def set_boundary_model(self, boundary_model: nn.Module | None) -> None:
         self.__dict__["boundary_model"] = boundary_model  # not a submodule: not in state_dict()
+
+    def set_frame_model(self, frame_model: nn.Module | None) -> None:
+        self.__dict__["frame_model"] = frame_model  # held outside the weights, as the boundary model
 
     @property
     def frame_shift(self) -> float:

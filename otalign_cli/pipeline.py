@@ -21,6 +21,7 @@ from otalign_cli.alignment.confidence import span_confidence
 from otalign_cli.alignment.correct import corrected
 from otalign_cli.alignment.ctc import MAX_CELLS, ctc_spans, cuts_from_guide, min_frames
 from otalign_cli.alignment.endpoints import frame_energy_db
+from otalign_cli.alignment.landmarks import spectral_change
 from otalign_cli.alignment.readouts import BOUNDARY_SUFFIX, DEFAULT_PASSES, DEFAULT_READOUT, get as get_readout
 from otalign_cli.alignment.readouts.read import ot_readout
 from otalign_cli.alignment.spans import Spans, dropped_frames
@@ -96,6 +97,7 @@ class Prepared:
     t0: float
     text: str = ""  # the transcript as written, whitespace collapsed
     energy: np.ndarray | None = None  # short-time energy in dB (``alignment.endpoints``), for the pause edges
+    change: np.ndarray | None = None  # spectral change (``alignment.landmarks``), for the phone edges
 
 
 def prepare(audio_path: Path, transcript_path: Path, lexicon: Dictionary | None = None) -> Prepared:
@@ -114,7 +116,7 @@ def _prepared(audio_path: Path, transcript_path: Path, pron: Pronunciation, text
               t0: float) -> Prepared:
     """What the models and readouts need of checked samples: features and short-time energy."""
     return Prepared(audio_path, transcript_path, pron, log_mel(torch.from_numpy(samples)), len(samples) / SAMPLE_RATE,
-                    t0, " ".join(text.split()), frame_energy_db(samples, SAMPLE_RATE))
+                    t0, " ".join(text.split()), frame_energy_db(samples, SAMPLE_RATE), spectral_change(samples))
 
 
 def _passes_for(readout: str, passes: int) -> int:
@@ -213,7 +215,7 @@ class Reading:
 
 def read_spans(model: AlignmentModel, out: ModelOutput, targets: torch.Tensor, word_of_phone: list[int] | tuple[int, ...],
                readout: str, feats: torch.Tensor, energy: np.ndarray | None, duration: float, device: str = "cpu",
-               anchors: Anchors | None = None, correct: bool = True) -> Reading:
+               anchors: Anchors | None = None, correct: bool = True, change: np.ndarray | None = None) -> Reading:
     """The readout as ``otalign align`` runs it, shared by the dev-set evaluation and the boundary
     model's training: read; find suspect stretches (frames that do not sound like their tokens,
     and speech the anchoring path left between words); re-read those off the anchoring path if
@@ -230,7 +232,7 @@ def read_spans(model: AlignmentModel, out: ModelOutput, targets: torch.Tensor, w
                            frame_shift=fs, anchors=anchors)
     name = readout
     if correct and r.corrected:
-        spans = corrected(model, feats, energy, spans, targets, duration)
+        spans = corrected(model, feats, energy, spans, targets, duration, word_of_phone, change)
         if model.boundary_model is not None:
             name = readout + BOUNDARY_SUFFIX
     return Reading(spans, distrust, name)
@@ -263,7 +265,8 @@ def finish(p: Prepared, out: ModelOutput, cout: ModelOutput | None, model: Align
             anchors = find_anchors(lp, targets, pron.word_of_phone, vocab_t, fs)
             chosen = [{"word": pron.words[i].written, "index": i, "phones": " ".join(pron.alternatives[i][c])}
                       for i, c in enumerate(choice) if c]
-    reading = read_spans(model, out, targets, pron.word_of_phone, readout, p.feats, p.energy, duration, device, anchors)
+    reading = read_spans(model, out, targets, pron.word_of_phone, readout, p.feats, p.energy, duration, device, anchors,
+                         change=p.change)
     spans = reading.spans
     ot = _to_alignment(spans, pron, model.frame_shift, duration, span_confidence(lp, targets, spans))
     stats: dict = {"dropped_pct": float(dropped_frames(out.alpha).double().mean() * 100),

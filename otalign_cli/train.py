@@ -68,14 +68,9 @@ def holds_reserved_voices(root: Path) -> bool:
         root.is_dir() and next(root.rglob(RESERVED_MARKER), None) is not None)
 
 
-def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
-                evaluation: bool = False, sample_seed: int | None = None) -> list[Example]:
-    """Examples of a corpus folder (only ``split`` if given); gold phone times from same-stem TextGrids.
-
-    With ``sample_seed``, the ``limit`` examples are a random sample (that seed) instead of the
-    first ones, which in a synth corpus all come from one voice. The reserved-voice evaluation
-    set loads only with ``evaluation=True`` (never for training).
-    """
+def corpus_entries(root: Path, split: str | None = None, evaluation: bool = False) -> list[tuple[Path, str]]:
+    """(audio, split) of a corpus folder: its manifest's records, or every audio file (all "train").
+    The reserved-voice evaluation set is refused unless ``evaluation``."""
     if not evaluation and holds_reserved_voices(root):
         raise OtalignError(root, "holds the reserved-voice evaluation set (synth.evaluation_set); "
                                  "it is never trained or tuned on")
@@ -96,6 +91,18 @@ def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
         entries = [(p, "train") for p in sorted(root.rglob("*")) if p.suffix.lower() in AUDIO_EXTS]
     if split is not None:
         entries = [e for e in entries if e[1] == split]
+    return entries
+
+
+def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
+                evaluation: bool = False, sample_seed: int | None = None) -> list[Example]:
+    """Examples of a corpus folder (only ``split`` if given); gold phone times from same-stem TextGrids.
+
+    With ``sample_seed``, the ``limit`` examples are a random sample (that seed) instead of the
+    first ones, which in a synth corpus all come from one voice. The reserved-voice evaluation
+    set loads only with ``evaluation=True`` (never for training).
+    """
+    entries = corpus_entries(root, split, evaluation)
     if sample_seed is not None:
         random.Random(sample_seed).shuffle(entries)
     examples = []

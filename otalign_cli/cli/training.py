@@ -188,11 +188,59 @@ def train_boundaries(
             on_step=lambda s, loss: progress.update(fitting, completed=s, loss=f"loss {loss:.2f}"))
     summary["corpora"] = [str(c) for c in corpus]
     ottc.set_boundary_model(bm)
-    save_checkpoint(out, ottc, meta["name"], meta["training"], boundary_training=summary)
+    save_checkpoint(out, ottc, meta["name"], meta["training"], boundary_training=summary,
+                    frame_training=meta.get("frame_model", {}).get("training"))
     if "dev_after" in summary:
         b, a = summary["dev_before"], summary["dev_after"]
         out_console.print(f"dev boundaries within 20 ms: {b['within_20ms']:.1f} % -> {a['within_20ms']:.1f} %, "
                           f"mean error {b['mean_ms']:.1f} -> {a['mean_ms']:.1f} ms ({a['count']} boundaries)", highlight=False)
+    out_console.print(f"wrote {out}", highlight=False)
+
+
+@app.command("train-frames")
+def train_frames(
+    corpus: Annotated[list[Path], typer.Argument(help="Corpus folders: with gold TextGrids (otalign synth) or transcripts only (real speech, aligned first).")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="OTTC checkpoint to write, with the frame model inside.")],
+    model: Annotated[Optional[Path], typer.Option("--model", help="The OTTC model (and its boundary model) whose alignments it learns from (default: the bundled one).")] = None,
+    utterances: Annotated[Optional[int], typer.Option("--utterances", min=1, help="At most this many train-split utterances per corpus (default: all).")] = None,
+    steps: Annotated[int, typer.Option("--steps", min=1)] = 1500,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    threads: Annotated[int, typer.Option("--threads", min=1)] = 2,
+) -> None:
+    """Train the frame model of an OTTC model: a 10 ms phone-state classifier that re-segments its
+    alignments (Viterbi training on real speech, gold times on synthetic speech)."""
+    _can_write(out)
+    import torch
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from otalign_cli.alignment.frames import FrameConfig
+    from otalign_cli.checkpoint import load_checkpoint, save_checkpoint
+    from otalign_cli.models import DEFAULT_OTTC, models_dir
+    from otalign_cli.train_frames import label_corpus, train_frame_model
+
+    torch.set_num_threads(threads)
+    cfg = FrameConfig()
+    try:
+        ottc, meta = load_checkpoint(model or models_dir() / DEFAULT_OTTC, expect_kind="ottc")
+        ottc.set_frame_model(None)  # the labels are the alignment before any frame model
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeRemainingColumn(), TextColumn("{task.fields[loss]}"), console=err_console) as progress:
+            labelling = progress.add_task("labelling (gold, or aligned)", total=None, loss="")
+            items = [it for root in corpus for it in label_corpus(ottc, root, cfg, utterances, seed,
+                                                                   on_item=lambda: progress.advance(labelling))]
+            fitting = progress.add_task("training the frame model", total=steps, loss="")
+            fm, summary = train_frame_model(items, cfg, steps=steps, seed=seed,
+                                            on_step=lambda s, loss: progress.update(fitting, completed=s, loss=f"loss {loss:.2f}"))
+    except OtalignError as err:
+        fail(str(err))
+    except ValueError as err:
+        fail(f"{', '.join(map(str, corpus))}: {err}")
+    summary["corpora"] = [str(c) for c in corpus]
+    ottc.set_frame_model(fm)
+    save_checkpoint(out, ottc, meta["name"], meta["training"],
+                    boundary_training=meta.get("boundary_model", {}).get("training"), frame_training=summary)
+    out_console.print(f"frame model: {summary['utterances']} utterances ({summary['gold_utterances']} with gold times), "
+                      f"{summary['hours']} h, {steps} steps, final loss {summary['final_loss']}", highlight=False)
     out_console.print(f"wrote {out}", highlight=False)
 
 

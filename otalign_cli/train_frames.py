@@ -1,0 +1,116 @@
+"""Training the frame model (``alignment.frames``) of an OTTC model.
+
+Its frame labels come from two kinds of corpus folder: one with gold TextGrids (``otalign synth``)
+gives the gold phone times; one with transcripts only (real speech) is first aligned by the
+OTTC model itself, exactly as ``otalign align`` aligns it, and those times are the labels. That
+is Viterbi training, the way HMM aligners learn from a corpus: the frame model learns what each
+phone state sounds like on real voices, the gold times keep it from drifting into the aligner's
+own habits.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from otalign_cli.alignment.frames import FrameConfig, FrameModel, frame_labels
+from otalign_cli.audio import load_audio
+from otalign_cli.errors import OtalignError
+from otalign_cli.features import log_mel
+from otalign_cli.formats.textgrid import read_textgrid
+from otalign_cli.model import AlignmentModel
+from otalign_cli.train import _transcript_of, corpus_entries
+
+CROP = 400  # frames per training crop (4 s)
+
+
+@dataclass
+class Labelled:
+    feats: torch.Tensor  # (T, n_mels) float16
+    labels: torch.Tensor  # (T,) int16, -1 where not trained on
+    gold: bool
+
+
+def label_corpus(model: AlignmentModel, root: Path, cfg: FrameConfig, limit: int | None = None, seed: int = 0,
+                 on_item: Callable[[], None] | None = None) -> list[Labelled]:
+    """The train split of ``root`` with frame labels: gold where a TextGrid gives phone times, else
+    the OTTC model's own alignment of the transcript (files it cannot align are left out)."""
+    from otalign_cli.pipeline import align_file
+
+    entries = corpus_entries(root, split="train")
+    random.Random(seed).shuffle(entries)
+    items = []
+    for audio, _ in entries[:limit]:
+        if on_item:
+            on_item()
+        tg = audio.with_suffix(".TextGrid")
+        if tg.is_file():
+            phones = read_textgrid(tg).get("phones")
+            if not phones:
+                raise OtalignError(tg, "gold TextGrid has no interval tier named phones")
+            labs, on, off, gold = [p for *_, p in phones], [s for s, _, _ in phones], [e for _, e, _ in phones], True
+        else:
+            transcript = _transcript_of(audio)
+            if transcript is None:
+                continue
+            try:
+                res = align_file(audio, transcript, model, None)
+            except OtalignError:
+                continue
+            labs = [p.label for p in res.ot.phones]
+            on, off, gold = [p.start for p in res.ot.phones], [p.end for p in res.ot.phones], False
+        feats = log_mel(torch.from_numpy(load_audio(audio)))
+        items.append(Labelled(feats.half(), frame_labels(cfg, labs, on, off, feats.shape[0]).short(), gold))
+    return items
+
+
+def train_frame_model(items: list[Labelled], cfg: FrameConfig = FrameConfig(), steps: int = 1500, batch: int = 32,
+                      lr: float = 2e-3, seed: int = 0,
+                      on_step: Callable[[int, float], None] | None = None) -> tuple[FrameModel, dict]:
+    """Frame cross-entropy on random 4 s crops, AdamW with a one-cycle schedule; the class prior
+    (for the scaled likelihoods) is counted over all labels. Returns the model and its summary."""
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    items = [it for it in items if it.feats.shape[0] >= 50]
+    if not items:
+        raise ValueError("no labelled utterances of at least 0.5 s to train the frame model on")
+    model = FrameModel(cfg)
+    counts = torch.zeros(cfg.classes)
+    for it in items:
+        lab = it.labels[it.labels >= 0].long()
+        counts += torch.bincount(lab, minlength=cfg.classes).float()
+    model.log_prior.copy_(((counts + 1) / (counts.sum() + cfg.classes)).log())
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.05)
+    t0, loss_value = time.time(), float("nan")
+    model.train()
+    for step in range(steps):
+        xs, ys = [], []
+        for _ in range(batch):
+            it = rng.choice(items)
+            a = rng.randint(0, max(0, it.feats.shape[0] - CROP))
+            x, y = it.feats[a:a + CROP].float(), it.labels[a:a + CROP].long()
+            pad = CROP - x.shape[0]
+            xs.append(F.pad(x, (0, 0, 0, pad)))
+            ys.append(F.pad(y, (0, pad), value=-1))
+        lp = model(torch.stack(xs))
+        loss = F.nll_loss(lp.reshape(-1, cfg.classes), torch.stack(ys).reshape(-1), ignore_index=-1)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        loss_value = float(loss)
+        if on_step:
+            on_step(step + 1, loss_value)
+    model.eval()
+    frames = int(sum(it.feats.shape[0] for it in items))
+    summary = {"utterances": len(items), "gold_utterances": sum(it.gold for it in items),
+               "hours": round(frames * 0.01 / 3600, 3), "steps": steps, "batch": batch, "lr": lr, "seed": seed,
+               "final_loss": round(loss_value, 4), "wall_seconds": round(time.time() - t0, 1)}
+    return model, summary
