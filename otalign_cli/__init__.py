@@ -28,11 +28,13 @@ __all__ = ["align", "align_many", "load_models", "write"]
 
 
 def load_models(model: str | Path | None = None, ctc_model: str | Path | None = None, with_ctc: bool = True,
-                device: str = "cpu", boundaries: bool = True) -> Models:
-    """The OTTC model (default: the bundled English one) and, ``with_ctc``, its CTC twin."""
+                device: str = "cpu", boundaries: bool = True, frames: bool = True) -> Models:
+    """The OTTC model (default: the bundled English one) and, ``with_ctc``, its CTC twin;
+    ``boundaries`` / ``frames`` False leave its boundary / frame model out."""
     from otalign_cli.models import load_models as load
 
-    return load(Path(model) if model else None, Path(ctc_model) if ctc_model else None, with_ctc, device, boundaries)
+    return load(Path(model) if model else None, Path(ctc_model) if ctc_model else None, with_ctc, device, boundaries,
+                frames)
 
 
 def align(audio: str | Path, transcript: str | Path, models: Models | None = None, *, readout: str = "refine",

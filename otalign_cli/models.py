@@ -45,12 +45,15 @@ class Models:
 
 
 def load_models(model: Path | None = None, ctc_model: Path | None = None, with_ctc: bool = True,
-                device: str = "cpu", boundaries: bool = True) -> Models:
+                device: str = "cpu", boundaries: bool = True, frames: bool = True) -> Models:
     """The OTTC model (default: the bundled one) and, ``with_ctc``, its CTC twin; ``boundaries``
-    False drops the OTTC model's boundary model (``--no-boundaries``)."""
+    False drops the OTTC model's boundary model (``--no-boundaries``), ``frames`` False its frame
+    model (``--no-frames``)."""
     ottc, meta = load_checkpoint(model or models_dir() / DEFAULT_OTTC, expect_kind="ottc", device=device)
     if not boundaries:
         ottc.set_boundary_model(None)
+    if not frames:
+        ottc.set_frame_model(None)
     if not with_ctc:
         return Models(ottc, meta)
     ctc, cmeta = load_checkpoint(ctc_model or models_dir() / DEFAULT_CTC, expect_kind="ctc", device=device)

@@ -176,3 +176,38 @@ def test_train_log_has_one_json_line_per_step(corpus, tmp_path):
     rows = [json.loads(x) for x in log.read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2, 3]
     assert all({"loss", "lr", "ottc", "seconds"} <= r.keys() for r in rows)
+
+
+def test_train_frames_writes_a_model_that_align_applies(corpus, example, tmp_path):
+    """Gold corpus + a transcripts-only folder (aligned first); the checkpoint keeps the OTTC
+    weights and the boundary model, adds the frame model, and align's times change with it."""
+    out, _ = corpus
+    wav, txt = example
+    real = wav.parent
+    ckpt = tmp_path / "with-frames.pt"
+    proc = run_cli("train-frames", out, real, "-o", ckpt, "--steps", 20, "--threads", 1)
+    assert proc.returncode == 0, proc.stderr
+    model, meta = load_checkpoint(ckpt, expect_kind="ottc")
+    bundled, bundled_meta = load_checkpoint(models_dir() / DEFAULT_OTTC)
+    assert meta["weights_sha256"] == bundled_meta["weights_sha256"]
+    assert meta["boundary_model"]["weights_sha256"] == bundled_meta["boundary_model"]["weights_sha256"]
+    tr = meta["frame_model"]["training"]
+    assert model.frame_model is not None and tr["steps"] == 20
+    assert tr["utterances"] == tr["gold_utterances"] + 1  # the example, labelled by aligning it
+    starts = {}
+    for name, path in (("with", ckpt), ("without", models_dir() / DEFAULT_OTTC)):
+        dest = tmp_path / f"{name}.json"
+        proc = run_cli("align", wav, txt, "--model", path, "--no-ctc", "-f", "json", "-o", dest)
+        assert proc.returncode == 0, proc.stderr
+        starts[name] = [p["start"] for w in json.loads(dest.read_text())["words"] for p in w["phones"]]
+    assert starts["with"] != starts["without"]
+    # pull x (window + half a frame), plus a landmark pull (7.5 ms) and a minimum phone (10 ms) either way
+    assert max(abs(a - b) for a, b in zip(starts["with"], starts["without"])) <= 0.5 * 0.035 + 0.0075 + 0.01 + 1e-6
+
+
+def test_train_frames_on_nothing_usable_is_one_line(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    proc = run_cli("train-frames", empty, "-o", tmp_path / "x.pt", "--steps", 2)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert str(empty) in proc.stderr and "no labelled utterances" in proc.stderr

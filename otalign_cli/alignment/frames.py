@@ -29,8 +29,11 @@ from otalign_cli.text.phones import PHONES
 
 HOP = 0.01  # s: the feature frame
 NEG = -1e30
-CHUNK = 6000  # frames per forward pass (one minute): bounded memory on hour-long files
-CONTEXT = 32  # frames of context on each side of a chunk (the receptive field is +-17)
+# The model normalizes over the frames it is given (GroupNorm over time and channels), and it was
+# trained on 4 s crops: it is run on 4 s chunks too, each with context beyond the receptive field
+# (+-17 frames) on both sides, which also bounds the memory an hour-long file needs.
+CHUNK = 400  # frames per chunk, the training crop (``train_frames.CROP``)
+CONTEXT = 32  # frames of context on each side of a chunk
 MIN_PHONE = 0.01  # s: a phone keeps at least this duration
 
 
@@ -104,7 +107,7 @@ def frame_labels(cfg: FrameConfig, phones: list[str], onset: list[float], offset
 @torch.no_grad()
 def frame_scores(model: FrameModel, feats: torch.Tensor) -> np.ndarray:
     """(T, classes) scaled log-likelihoods (log-posterior - prior_scale * log-prior) of a recording's
-    features, in chunks with context, so memory stays bounded; equal to one pass."""
+    features, chunk by chunk as the model was trained (see ``CHUNK``)."""
     model.eval()
     n = feats.shape[0]
     out = np.empty((n, model.cfg.classes), dtype=np.float32)

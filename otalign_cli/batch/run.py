@@ -22,7 +22,7 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
               model: Path | None = None, ctc_model: Path | None = None, with_ctc: bool = True,
               device: str = "cpu", backend: str = "local", address: str | None = None,
               group_size: int | None = None, previous_suspects: dict[str, list[dict]] | None = None,
-              *, passes: int, boundaries: bool = True, variants: bool = True,
+              *, passes: int, boundaries: bool = True, frames: bool = True, variants: bool = True,
               adapt: str = "none", dictionary: Path | None = None,
               output_options: OutputOptions | None = None, in_process: bool = True,
               threads: int = 1) -> Iterator[Outcome]:
@@ -31,7 +31,8 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
     Files whose outputs all exist come first, as skipped, with the suspect stretches an earlier
     run recorded for them (``previous_suspects``, see ``read_suspects``). ``group_size`` files
     share batched encoder passes (default: 16 on a GPU, 1 on CPU, where batching buys nothing).
-    ``boundaries`` False leaves the OTTC model's boundary model out (``otalign batch --no-boundaries``);
+    ``boundaries`` False leaves the OTTC model's boundary model out (``otalign batch --no-boundaries``),
+    ``frames`` False its frame model (``--no-frames``);
     ``variants`` False keeps every word's first dictionary pronunciation (``--no-variants``).
     ``adapt`` "speaker" adapts the OTTC model to each speaker folder's files before aligning them
     (files at the top of the corpus have no known speaker and are aligned unadapted), "file" to
@@ -57,14 +58,15 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
     if backend == "ray":
         from otalign_cli.batch.on_ray import run_on_ray
 
-        settings = WorkerSettings(model, ctc_model, with_ctc, device, 1, passes, boundaries, variants, dictionary,
+        settings = WorkerSettings(model, ctc_model, with_ctc, device, 1, passes, boundaries, frames, variants, dictionary,
                                   output_options or OutputOptions(), overwrite)
         yield from run_on_ray(todo, out, formats, readout, jobs, address, settings, adapt)
         return
     if group_size is None:
         group_size = 16 if str(device).startswith("cuda") else 1
     threads = max(1, threads)
-    settings = WorkerSettings(model, ctc_model, with_ctc, device, threads, passes, boundaries, variants, dictionary,
+    settings = WorkerSettings(model, ctc_model, with_ctc, device, threads, passes, boundaries, frames, variants,
+                              dictionary,
                               output_options or OutputOptions(), overwrite)
     # one task per file, per length group or per adaptation group: the same list either way
     if adapt != "none":

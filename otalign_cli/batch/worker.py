@@ -28,6 +28,7 @@ class WorkerSettings:
     threads: int = 1
     passes: int = 2
     boundaries: bool = True
+    frames: bool = True
     variants: bool = True
     dictionary: Path | None = None
     output_options: OutputOptions = OutputOptions()
@@ -67,7 +68,8 @@ def init_worker(settings: WorkerSettings, parent: int | None = None) -> None:
     from otalign_cli.text.dictionary import read_dictionary
 
     torch.set_num_threads(settings.threads)
-    m = load_models(settings.model, settings.ctc_model, settings.with_ctc, settings.device, settings.boundaries)
+    m = load_models(settings.model, settings.ctc_model, settings.with_ctc, settings.device, settings.boundaries,
+                    settings.frames)
     lexicon = read_dictionary(settings.dictionary) if settings.dictionary is not None else None
     _WORKER.update(ottc=m.ottc, ctc=m.ctc, device=settings.device, passes=settings.passes, variants=settings.variants,
                    lexicon=lexicon, output_options=settings.output_options, overwrite=settings.overwrite,

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from otalign_cli.cli.common import (
     BoundariesOption,
+    FramesOption,
     CtcModelOption,
     CtcOption,
     DEFAULT_PASSES,
@@ -97,6 +98,7 @@ def align(
     readout: ReadoutOption = Readout[DEFAULT_READOUT],
     passes: PassesOption = DEFAULT_PASSES,
     boundaries: BoundariesOption = True,
+    frames: FramesOption = True,
     variants: VariantsOption = True,
     device: DeviceOption = Device.auto,
     threads: Annotated[int, typer.Option("--threads", min=1, help="torch threads (1 is as fast on 2 cores and unhurt by a busy machine).")] = 1,
@@ -136,7 +138,7 @@ def align(
         import torch
 
         torch.set_num_threads(threads)
-        m = load_models(model, ctc_model, ctc, dev, boundaries)
+        m = load_models(model, ctc_model, ctc, dev, boundaries, frames)
         ottc, meta, ctc_net, cmeta = m.ottc, m.ottc_meta, m.ctc, m.ctc_meta
         _check_passes(passes, ottc)
         res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value, device=dev, passes=passes,
@@ -164,6 +166,7 @@ def plot(
     readout: ReadoutOption = Readout[DEFAULT_READOUT],
     passes: PassesOption = DEFAULT_PASSES,
     boundaries: BoundariesOption = True,
+    frames: FramesOption = True,
     model: ModelOption = None,
     ctc_model: CtcModelOption = None,
     overwrite: Annotated[bool, typer.Option("--overwrite")] = False,
@@ -195,7 +198,7 @@ def plot(
         fail(f"plot shows at most {MAX_PLOT_SECONDS:g} s at a time; --start {start:g} --end {end:g} spans "
              f"{end - start:g} s", code=2)
     try:
-        m = load_models(model, ctc_model, True, "cpu", boundaries)
+        m = load_models(model, ctc_model, True, "cpu", boundaries, frames)
         ottc, ctc_net = m.ottc, m.ctc
         _check_passes(passes, ottc)
         res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value, passes=passes)

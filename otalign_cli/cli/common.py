@@ -75,6 +75,7 @@ CtcOption = Annotated[bool, typer.Option("--ctc/--no-ctc", help="Also align with
 ReadoutOption = Annotated[Readout, typer.Option("--readout", help="How OT times are read out (see docs/readouts.md).")]
 PassesOption = Annotated[int, typer.Option("--passes", min=1, help="Encoder passes, shifted by 10 ms, averaged by the refine readout (1: faster).")]
 BoundariesOption = Annotated[bool, typer.Option("--boundaries/--no-boundaries", help="Refine readout: let the model's boundary model move each boundary (if it has one).")]
+FramesOption = Annotated[bool, typer.Option("--frames/--no-frames", help="Refine readout: let the model's frame model re-segment the alignment (if it has one).")]
 VariantsOption = Annotated[bool, typer.Option("--variants/--no-variants", help="Let the audio choose among a word's dictionary pronunciations and weak forms (the choices are reported).")]
 DeviceOption = Annotated[Device, typer.Option("--device", help="Where the models run.")]
 

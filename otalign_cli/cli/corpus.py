@@ -14,6 +14,7 @@ from rich.table import Table
 from otalign_cli.cli.common import (
     Backend,
     BoundariesOption,
+    FramesOption,
     CtcModelOption,
     CtcOption,
     DEFAULT_PASSES,
@@ -57,6 +58,7 @@ def batch(
     readout: ReadoutOption = Readout[DEFAULT_READOUT],
     passes: PassesOption = DEFAULT_PASSES,
     boundaries: BoundariesOption = True,
+    frames: FramesOption = True,
     variants: VariantsOption = True,
     ctc: CtcOption = True,
     model: ModelOption = None,
@@ -125,7 +127,7 @@ def batch(
     previous_term = signal.signal(signal.SIGTERM, _raise_terminated)
     runs = run_batch(items, out, formats, readout.value, jobs, overwrite, model, ctc_model, ctc, dev,
                      backend.value, address, previous_suspects=previous, passes=passes,
-                     boundaries=boundaries, variants=variants, adapt=adapt, dictionary=dictionary,
+                     boundaries=boundaries, frames=frames, variants=variants, adapt=adapt, dictionary=dictionary,
                      output_options=OutputOptions(phone_set.value, include_original_text, max_line_chars,
                                                   max_cue_lines, max_cue_seconds), threads=threads)
     try:
