@@ -58,8 +58,12 @@ def main() -> None:
     bnd = models.ottc.boundary_model
     ottc_only = Models(models.ottc, meta)
     unbounded = Models(otalign.load_models(args.model, with_ctc=False, boundaries=False).ottc, meta)
+    framed = models.ottc.frame_model is not None
+    unframed = Models(otalign.load_models(args.model, with_ctc=False, frames=False).ottc, meta)
     aligners = ["OT refine+boundaries (default)", "OT refine (--no-boundaries)", "CTC twin"] if bnd is not None \
         else ["OT refine (default)", "CTC twin"]
+    if framed:
+        aligners.insert(1, "OT without the frame model (--no-frames)")
     if args.no_variants:
         aligners.insert(1, "OT, first pronunciations (--no-variants)")
     if not args.no_pocketsphinx:
@@ -83,6 +87,10 @@ def main() -> None:
         hyps[aligners[0]] = tiers_of(res.ot)
         if res.ctc is not None:  # skipped for a transcript with <unk> or audio too short for CTC
             hyps["CTC twin"] = tiers_of(res.ctc)
+        if framed:
+            nf = otalign.align(wav, txt, unframed)
+            hyps["OT without the frame model (--no-frames)"] = tiers_of(nf.ot)
+            suspects["OT without the frame model (--no-frames)"] += bool(nf.stats["suspect"])
         if args.no_variants:
             plain = otalign.align(wav, txt, ottc_only, variants=False)
             hyps["OT, first pronunciations (--no-variants)"] = tiers_of(plain.ot)

@@ -64,20 +64,15 @@ def save_checkpoint(path: Path, model: AlignmentModel, name: str, training: dict
         "weights_sha256": weights_sha256(state),
         "state_dict": state,
     }
-    if boundary_training is not None:
-        bm = model.boundary_model
-        if bm is None:
-            raise ValueError("boundary_training given, but the model carries no boundary model")
-        bstate = _state(bm)
-        blob["boundary_model"] = {"config": bm.cfg.to_dict(), "training": boundary_training,
-                                  "weights_sha256": weights_sha256(bstate), "state_dict": bstate}
-    if frame_training is not None:
-        fm = model.frame_model
-        if fm is None:
-            raise ValueError("frame_training given, but the model carries no frame model")
-        fstate = _state(fm)
-        blob["frame_model"] = {"config": fm.cfg.to_dict(), "training": frame_training,
-                               "weights_sha256": weights_sha256(fstate), "state_dict": fstate}
+    for key, module, summary in (("boundary_model", model.boundary_model, boundary_training),
+                                 ("frame_model", model.frame_model, frame_training)):
+        if summary is None:
+            continue
+        if module is None:
+            raise ValueError(f"a {key.replace('_', ' ')} summary given, but the model carries none")
+        mstate = _state(module)
+        blob[key] = {"config": module.cfg.to_dict(), "training": summary, "weights_sha256": weights_sha256(mstate),
+                     "state_dict": mstate}
     buf = io.BytesIO()
     torch.save(blob, buf)
     write_with(path, lambda tmp: tmp.write_bytes(buf.getvalue()))
@@ -113,32 +108,25 @@ def load_checkpoint(path: Path, expect_kind: str | None = None,
         raise OtalignError(path, f"weights do not fit the model config ({str(err).splitlines()[0][:120]})") from None
     meta = {k: v for k, v in blob.items() if k != "state_dict"}
     if "boundary_model" in blob:
-        bm = _load_boundary_model(path, blob["boundary_model"])
+        bm = _load_attached(path, blob["boundary_model"], "boundary model",
+                            lambda c: BoundaryModel(BoundaryConfig.from_dict(c)))
         model.set_boundary_model(bm.to(device).eval())
         meta["boundary_model"] = {k: v for k, v in blob["boundary_model"].items() if k != "state_dict"}
     if "frame_model" in blob:
-        model.set_frame_model(_load_frame_model(path, blob["frame_model"]).to(device).eval())
+        fm = _load_attached(path, blob["frame_model"], "frame model", lambda c: FrameModel(FrameConfig.from_dict(c)))
+        model.set_frame_model(fm.to(device).eval())
         meta["frame_model"] = {k: v for k, v in blob["frame_model"].items() if k != "state_dict"}
     return model.to(device).eval(), meta
 
 
-def _load_boundary_model(path: Path, b: dict) -> BoundaryModel:
-    if weights_sha256(b["state_dict"]) != b.get("weights_sha256"):
-        raise OtalignError(path, "boundary model weights do not match their SHA-256 (file corrupted or modified)")
+def _load_attached(path: Path, blob: dict, what: str, make):
+    """A boundary or frame model stored beside the weights: its own SHA-256 checked, its config
+    and weights fitted, else one error naming the file."""
+    if weights_sha256(blob["state_dict"]) != blob.get("weights_sha256"):
+        raise OtalignError(path, f"{what} weights do not match their SHA-256 (file corrupted or modified)")
     try:
-        bm = BoundaryModel(BoundaryConfig.from_dict(b["config"]))
-        bm.load_state_dict(b["state_dict"])
+        module = make(blob["config"])
+        module.load_state_dict(blob["state_dict"])
     except (RuntimeError, TypeError, KeyError) as err:
-        raise OtalignError(path, f"boundary model does not fit its config ({str(err).splitlines()[0][:120]})") from None
-    return bm
-
-
-def _load_frame_model(path: Path, f: dict) -> FrameModel:
-    if weights_sha256(f["state_dict"]) != f.get("weights_sha256"):
-        raise OtalignError(path, "frame model weights do not match their SHA-256 (file corrupted or modified)")
-    try:
-        fm = FrameModel(FrameConfig.from_dict(f["config"]))
-        fm.load_state_dict(f["state_dict"])
-    except (RuntimeError, TypeError, KeyError) as err:
-        raise OtalignError(path, f"frame model does not fit its config ({str(err).splitlines()[0][:120]})") from None
-    return fm
+        raise OtalignError(path, f"{what} does not fit its config ({str(err).splitlines()[0][:120]})") from None
+    return module

@@ -73,3 +73,10 @@ wait
 # has none), with gain + white noise on the audio it reads.
 otalign train-boundaries "$DATA/s5-synth-a" "$DATA/s5-synth-b" --model "$DATA/stage5-ottc.pt" -o models/en-ottc.pt \
     --utterances 3000 --steps 6000 --seed 0 --threads 1 --augment noise
+
+# Stage 6 (2026-11-26): the frame model, a 10 ms phone-state classifier that re-segments the
+# alignment. Real speech is labelled by the stage-5 model's own alignments (Viterbi training),
+# s5-synth-a's train split by its gold times.
+cp models/en-ottc.pt "$DATA/stage5b-ottc.pt"
+otalign train-frames "$DATA/real/speechocean762" "$DATA/real/ljspeech" "$DATA/real/common-voice" "$DATA/s5-synth-a" \
+    --model "$DATA/stage5b-ottc.pt" -o models/en-ottc.pt --steps 1500 --seed 0 --threads 2
