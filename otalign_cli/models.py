@@ -61,5 +61,9 @@ def load_models(model: Path | None = None, ctc_model: Path | None = None, with_c
 
 
 def model_summary(meta: dict) -> dict:
-    return {"name": meta.get("name"), "kind": meta.get("model", {}).get("kind"),
-            "code_version": meta.get("code_version"), "sha256": meta.get("weights_sha256")}
+    out = {"name": meta.get("name"), "kind": meta.get("model", {}).get("kind"),
+           "code_version": meta.get("code_version"), "sha256": meta.get("weights_sha256")}
+    for part in ("boundary_model", "frame_model"):  # what the checkpoint carries besides the weights
+        if part in meta:
+            out[f"{part}_sha256"] = meta[part].get("weights_sha256")
+    return out

@@ -195,9 +195,9 @@ def test_train_frames_writes_a_model_that_align_applies(corpus, example, tmp_pat
     assert model.frame_model is not None and tr["steps"] == 20
     assert tr["utterances"] == tr["gold_utterances"] + 1  # the example, labelled by aligning it
     starts = {}
-    for name, path in (("with", ckpt), ("without", models_dir() / DEFAULT_OTTC)):
+    for name, flag in (("with", "--frames"), ("without", "--no-frames")):
         dest = tmp_path / f"{name}.json"
-        proc = run_cli("align", wav, txt, "--model", path, "--no-ctc", "-f", "json", "-o", dest)
+        proc = run_cli("align", wav, txt, "--model", ckpt, "--no-ctc", "-f", "json", "-o", dest, flag)
         assert proc.returncode == 0, proc.stderr
         starts[name] = [p["start"] for w in json.loads(dest.read_text())["words"] for p in w["phones"]]
     assert starts["with"] != starts["without"]

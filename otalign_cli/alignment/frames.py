@@ -117,7 +117,8 @@ def frame_scores(model: FrameModel, feats: torch.Tensor) -> np.ndarray:
         lo, hi = max(0, a - CONTEXT), min(n, b + CONTEXT)
         lp = model(feats[lo:hi].float()[None].to(device))[0].cpu()
         out[a:b] = lp[a - lo:b - lo].numpy()
-    return out - model.cfg.prior_scale * model.log_prior.cpu().numpy()[None]
+    out -= model.cfg.prior_scale * model.log_prior.cpu().numpy()[None]
+    return out
 
 
 @dataclass

@@ -26,22 +26,22 @@ REACH = 0.015  # s either way: within the 20 ms frame the models read at
 PROMINENCE = 1.5  # x the recording's median change
 PULL = 0.5  # how far a boundary moves towards its landmark
 MIN_PHONE = 0.01  # s: a phone keeps at least this duration
+BLOCK = 60000  # spectra per step: an hour's differences are never all in memory at once
 
 
 def spectral_change(samples: np.ndarray, sample_rate: int = 16000) -> np.ndarray:
     """(K,) spectral change at k * ``HOP`` s: RMS difference (log-mel units) between the mean
-    spectrum of the ``SPAN`` frames after frame k and the ``SPAN`` before it. Block-wise features, so an
-    hour needs tens of MB."""
+    spectrum of the ``SPAN`` frames after frame k and the ``SPAN`` before it. Block-wise, so an hour
+    needs about 120 MB (its spectra) and little beside."""
     cfg = FeatureConfig(sample_rate=sample_rate, num_mel_bins=BINS, frame_length_ms=WINDOW_MS,
                         frame_shift_ms=HOP * 1000)
     f = raw_log_mel(torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)), cfg).numpy()
-    c = np.concatenate([np.zeros((1, f.shape[1])), np.cumsum(f, 0, dtype=np.float64)])
-    out = np.zeros(f.shape[0])
-    k = np.arange(SPAN, f.shape[0] - SPAN)  # frame k itself, centred on the point, is in neither
-    if k.size:
-        after = (c[k + 1 + SPAN] - c[k + 1]) / SPAN
-        before = (c[k] - c[k - SPAN]) / SPAN
-        out[k] = np.sqrt(((after - before) ** 2).mean(1))
+    out = np.zeros(f.shape[0], dtype=np.float32)
+    for a in range(SPAN, f.shape[0] - SPAN, BLOCK):  # frame k itself, centred on the point, is in neither
+        b = min(a + BLOCK, f.shape[0] - SPAN)
+        after = sum(f[a + 1 + i:b + 1 + i] for i in range(SPAN))
+        before = sum(f[a - SPAN + i:b - SPAN + i] for i in range(SPAN))
+        out[a:b] = np.sqrt((((after - before) / SPAN) ** 2).mean(1))
     return out
 
 

@@ -244,6 +244,14 @@ def train_frames(
     out_console.print(f"wrote {out}", highlight=False)
 
 
+def _frame_summary(meta: dict) -> str:
+    f = meta.get("frame_model")
+    if f is None:
+        return "-"
+    tr = f.get("training", {})
+    return f"{tr.get('hours', '?')} h, {tr.get('steps', '?')} steps"
+
+
 def _boundary_summary(meta: dict) -> str:
     b = meta.get("boundary_model")
     if b is None:
@@ -266,16 +274,17 @@ def list_models() -> None:
     if not checkpoints:
         fail(f"{folder}: no models (*.pt) in this folder")
     table = Table(title=f"models in {folder}")
-    for col in ("file", "kind", "name", "tokens", "frame (ms)", "trained on (h)", "steps", "boundary model", "sha256"):
+    for col in ("file", "kind", "name", "tokens", "frame (ms)", "trained on (h)", "steps", "boundary model",
+                "frame model", "sha256"):
         table.add_column(col)
     for path in checkpoints:
         try:
             _, meta = load_checkpoint(path)
         except OtalignError as err:
-            table.add_row(path.name, Text("unreadable", style="red"), err.message, "", "", "", "", "", "")
+            table.add_row(path.name, Text("unreadable", style="red"), err.message, "", "", "", "", "", "", "")
             continue
         tr = meta.get("training", {})
         table.add_row(path.name, meta["model"]["kind"], meta["name"], str(len(meta["model"]["vocab"])),
                       f"{meta['frame_shift'] * 1000:.0f}", str(tr.get("hours", "?")), str(tr.get("steps", "?")),
-                      _boundary_summary(meta), meta["weights_sha256"][:12])
+                      _boundary_summary(meta), _frame_summary(meta), meta["weights_sha256"][:12])
     out_console.print(table)

@@ -52,7 +52,9 @@ def provenance(res: FileResult, ctx: OutputContext) -> str:
     for key, what in (("ottc", "model"), ("ctc", "CTC twin")):
         m = ctx.models.get(key) or {}
         if m.get("name"):
-            parts.append(f"{what} {m['name']} (sha256 {str(m.get('sha256'))[:12]})")
+            extra = "".join(f", {part} {str(m[f'{part}_model_sha256'])[:12]}" for part in ("boundary", "frame")
+                            if m.get(f"{part}_model_sha256"))
+            parts.append(f"{what} {m['name']} (sha256 {str(m.get('sha256'))[:12]}{extra})")
     if ctx.options.phone_set != "arpabet":
         parts.append(f"phones in {ctx.options.phone_set.upper()}")
     return "; ".join(parts)
