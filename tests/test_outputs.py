@@ -83,13 +83,13 @@ def test_vtt_has_each_word_start_inline(outputs):
     raw = (out / "dashwood.vtt").read_text(encoding="utf-8")
     assert raw.startswith("WEBVTT\n")
     cues = list(webvtt.read(str(out / "dashwood.vtt")))
-    word_starts = [round(w["start"] * 1000) for w in js["words"]]
+    word_starts = [w["start"] * 1000 for w in js["words"]]  # JSON keeps 0.1 ms, VTT whole ms
     seen = []
     for cue in cues:
         stamps = [_ms(s) for s in re.findall(r"<(\d{2}:\d{2}:\d{2}\.\d{3})>", cue.raw_text)]
         assert stamps == sorted(stamps) and all(_ms(cue.start) < s < _ms(cue.end) for s in stamps)
         seen += [_ms(cue.start)] + stamps
-    assert seen == word_starts
+    assert len(seen) == len(word_starts) and all(abs(a - b) <= 0.5 + 0.05 for a, b in zip(seen, word_starts))
 
 
 def test_eaf_opens_in_pympi(outputs):

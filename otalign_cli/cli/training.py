@@ -216,6 +216,7 @@ def train_frames(
     from otalign_cli.alignment.frames import FrameConfig
     from otalign_cli.checkpoint import load_checkpoint, save_checkpoint
     from otalign_cli.models import DEFAULT_OTTC, models_dir
+    from otalign_cli.train import corpus_entries
     from otalign_cli.train_frames import label_corpus, train_frame_model
 
     torch.set_num_threads(threads)
@@ -225,7 +226,8 @@ def train_frames(
         ottc.set_frame_model(None)  # the labels are the alignment before any frame model
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeRemainingColumn(), TextColumn("{task.fields[loss]}"), console=err_console) as progress:
-            labelling = progress.add_task("labelling (gold, or aligned)", total=None, loss="")
+            total = sum(min(len(corpus_entries(root, split="train")), utterances or 10**9) for root in corpus)
+            labelling = progress.add_task("labelling (gold, or aligned)", total=total, loss="")
             items = [it for root in corpus for it in label_corpus(ottc, root, cfg, utterances, seed,
                                                                    on_item=lambda: progress.advance(labelling))]
             fitting = progress.add_task("training the frame model", total=steps, loss="")
