@@ -87,7 +87,8 @@ def train_frame_model(items: list[Labelled], cfg: FrameConfig = FrameConfig(), s
         counts += torch.bincount(lab, minlength=cfg.classes).float()
     model.log_prior.copy_(((counts + 1) / (counts.sum() + cfg.classes)).log())
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.05)
+    # a warm-up of 5 % of the steps, but at least two (OneCycleLR divides by its length minus one)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=max(steps, 4), pct_start=max(0.05, 2.0 / max(steps, 4)))
     t0, loss_value = time.time(), float("nan")
     model.train()
     for step in range(steps):
@@ -105,7 +106,7 @@ def train_frame_model(items: list[Labelled], cfg: FrameConfig = FrameConfig(), s
         loss.backward()
         opt.step()
         sched.step()
-        loss_value = float(loss)
+        loss_value = float(loss.detach())
         if on_step:
             on_step(step + 1, loss_value)
     model.eval()
