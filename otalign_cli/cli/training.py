@@ -208,7 +208,8 @@ def train_frames(
     threads: Annotated[int, typer.Option("--threads", min=1)] = 2,
 ) -> None:
     """Train the frame model of an OTTC model: a 10 ms phone-state classifier that re-segments its
-    alignments (Viterbi training on real speech, gold times on synthetic speech)."""
+    alignments (Viterbi training on real speech, gold times on synthetic speech). A model that
+    already carries a frame model labels with it: one more round of Viterbi training."""
     _can_write(out)
     import torch
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -223,7 +224,6 @@ def train_frames(
     cfg = FrameConfig()
     try:
         ottc, meta = load_checkpoint(model or models_dir() / DEFAULT_OTTC, expect_kind="ottc")
-        ottc.set_frame_model(None)  # the labels are the alignment before any frame model
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeRemainingColumn(), TextColumn("{task.fields[loss]}"), console=err_console) as progress:
             total = sum(min(len(corpus_entries(root, split="train")), utterances or 10**9) for root in corpus)
