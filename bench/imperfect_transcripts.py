@@ -54,6 +54,7 @@ def main() -> None:
     ap.add_argument("--edits", type=int, default=3)
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--workdir", type=Path, default=Path("data/imperfect"))
+    ap.add_argument("--no-frames", action="store_true", help="leave the frame model out (the default without it)")
     args = ap.parse_args()
     torch.set_num_threads(2)
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -63,7 +64,7 @@ def main() -> None:
     lines = [p.text for p in pieces]
     texts, deleted, inserted = variants(lines, args.edits, random.Random(args.seed))
     gold = read_textgrid(stem.with_suffix(".TextGrid"))["words"]
-    models = otalign.load_models(with_ctc=False)
+    models = otalign.load_models(with_ctc=False, frames=not args.no_frames)
     rows = []
     for name, text in texts.items():
         txt = args.workdir / f"{stem.name}-{name}.txt"

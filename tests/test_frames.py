@@ -135,3 +135,16 @@ def test_landmarks_leave_pause_edges_and_flat_stretches():
     flat_off = torch.tensor([0.3, 0.45], dtype=torch.float64)
     on, _ = snap_to_landmarks(flat_on, flat_off, change, 1.0)
     assert abs(float(on[1]) - 0.3) <= 0.0075
+
+
+def test_a_squeezed_stretch_does_not_stop_the_rest_of_the_file():
+    """Four phones in 40 ms cannot hold three states each, so no path fits the whole file; the
+    file is read piece by piece between pauses and the other piece still moves."""
+    cls = [9] * 20 + [0] * 10 + [1] * 10 + [2] * 10 + [3] * 7 + [4] * 7 + [5] * 6 + [9] * 30 + [0] * 4 + [9] * 26
+    model = Oracle(CFG)
+    onset = torch.tensor([0.22, 0.47, 0.80, 0.81, 0.82, 0.83], dtype=torch.float64)  # the first two 20-30 ms off
+    offset = torch.tensor([0.47, 0.70, 0.81, 0.82, 0.83, 0.84], dtype=torch.float64)
+    phones = ["AA", "S", "AA", "AA", "AA", "AA"]
+    on, off = resegment(model, _feats(cls), onset, offset, phones, [True, True, False, False, False, True], 1.1)
+    assert on[:2].tolist() == pytest.approx([0.2, 0.5], abs=0.006) and float(off[1]) == pytest.approx(0.7, abs=0.006)
+    assert on[2:].tolist() == pytest.approx(onset[2:].tolist())  # the squeezed piece keeps its times

@@ -191,11 +191,61 @@ def _viterbi(score: np.ndarray, st: _States, starts: list[int], ends: list[int])
     return path
 
 
+Seg = tuple[int, float, float, bool, int]  # (class or -1 for a pause, start s, end s, optional, phone index or -1)
+
+
+def _starts(score: np.ndarray, segs: list[Seg], cfg: FrameConfig, f0: int, f1: int) -> dict[int, float] | None:
+    """Where the Viterbi over frames [f0, f1) enters each segment (seconds, keyed by its index in
+    ``segs``, whose first and last segments are optional pauses); None if no path fits."""
+    sub, n = score[f0:f1], f1 - f0
+    if n < 1:
+        return None
+    lo = [min(n, max(0, int(math.floor((s - cfg.window) / HOP)) - f0)) for _, s, _, _, _ in segs]
+    hi = [min(n, max(0, int(math.ceil((e + cfg.window) / HOP)) + 1 - f0)) for _, _, e, _, _ in segs]
+    lo, hi = np.maximum.accumulate(lo).tolist(), np.maximum.accumulate(hi).tolist()
+    st = _states([c for c, *_ in segs], lo, hi, [o for *_, o, _ in segs], cfg)
+    first = np.searchsorted(st.seg, np.arange(len(segs)))
+    last = np.searchsorted(st.seg, np.arange(len(segs)), side="right") - 1
+    path = _viterbi(sub, st, [int(first[0]), int(first[min(1, len(segs) - 1)])],
+                    [int(last[-1]), int(last[max(len(segs) - 2, 0)])])
+    if path is None:
+        return None
+    seg_path = st.seg[path]
+    start = {int(seg_path[0]): f0 * HOP}
+    for t in np.flatnonzero(np.diff(seg_path)) + 1:  # first frame of each segment the path enters
+        b = t - 0.5
+        ca, cb = st.cls[path[t - 1]], st.cls[path[t]]
+        d0, d1 = sub[t - 1, ca] - sub[t - 1, cb], sub[t, ca] - sub[t, cb]
+        if d0 > 0 > d1:  # where the two states' scores cross, between the frame centres
+            b = t - 1 + d0 / (d0 - d1)
+        start[int(seg_path[t])] = (b + f0) * HOP
+    return start
+
+
+def _pieces(segs: list[Seg], n: int) -> list[tuple[int, list[Seg], int, int]]:
+    """The segments cut in the middle of every pause of two frames or more: (index of the first
+    segment, the piece's segments with its cut pauses optional, first frame, one past the last)."""
+    pieces, first, f0 = [], 0, 0
+    current: list[Seg] = []
+    for j, (c, s, e, optional, k) in enumerate(segs):
+        if c < 0 and not optional and e - s >= 2 * HOP and current:
+            mid = (s + e) / 2
+            m = min(n, max(f0 + 1, int(round(mid / HOP))))
+            pieces.append((first, [*current, (c, s, mid, True, k)], f0, m))
+            first, f0, current = j, m, [(c, mid, e, True, k)]
+        else:
+            current.append((c, s, e, optional, k))
+    pieces.append((first, current, f0, n))
+    return pieces
+
+
 def resegment(model: FrameModel, feats: torch.Tensor, onset: torch.Tensor, offset: torch.Tensor,
               phones: list[str], word_end: list[bool], duration: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Onsets/offsets (s, float64) of ``phones`` moved ``pull`` of the way to where the frame
     model places them (see the module's docstring); unchanged if a phone is outside the model's
-    inventory (``<unk>``) or no path fits."""
+    inventory (``<unk>``). Where no path fits the whole file (phones squeezed tighter than three
+    frames each, around a transcript error say), it is read piece by piece between pauses, and
+    a piece where none fits keeps its times."""
     cfg = model.cfg
     index = {p: i for i, p in enumerate(cfg.phones)}
     if any(p not in index for p in phones) or not phones:
@@ -203,7 +253,7 @@ def resegment(model: FrameModel, feats: torch.Tensor, onset: torch.Tensor, offse
     on, off = onset.tolist(), offset.tolist()
     # segments: leading pause, then each phone, a pause where the alignment has a gap, an optional
     # pause at a word join without one, and a trailing pause; edge pauses may vanish
-    segs: list[tuple[int, float, float, bool, int]] = [(-1, 0.0, on[0], True, -1)]  # (class, start, end, optional, phone)
+    segs: list[Seg] = [(-1, 0.0, on[0], True, -1)]
     for k, p in enumerate(phones):
         if k > 0:
             gap = on[k] - off[k - 1]
@@ -214,27 +264,13 @@ def resegment(model: FrameModel, feats: torch.Tensor, onset: torch.Tensor, offse
         segs.append((index[p], on[k], off[k], False, k))
     segs.append((-1, off[-1], duration, True, -1))
     score = frame_scores(model, feats)
-    n = score.shape[0]
-    lo = [max(0, int(math.floor((s - cfg.window) / HOP))) for _, s, _, _, _ in segs]
-    hi = [min(n, int(math.ceil((e + cfg.window) / HOP)) + 1) for _, _, e, _, _ in segs]
-    lo, hi = np.maximum.accumulate(lo).tolist(), np.maximum.accumulate(hi).tolist()
-    st = _states([c for c, *_ in segs], lo, hi, [o for *_, o, _ in segs], cfg)
-    first_state = np.searchsorted(st.seg, np.arange(len(segs)))
-    last_state = np.searchsorted(st.seg, np.arange(len(segs)), side="right") - 1
-    path = _viterbi(score, st, [int(first_state[0]), int(first_state[1])], [int(last_state[-1]), int(last_state[-2])])
-    if path is None:
-        return onset, offset
-    seg_path = st.seg[path]
-    start = {}
-    for t in np.flatnonzero(np.diff(seg_path)) + 1:  # first frame of each segment the path enters
-        j = int(seg_path[t])
-        b = (t - 0.5) * HOP
-        ca, cb = st.cls[path[t - 1]], st.cls[path[t]]
-        d0, d1 = score[t - 1, ca] - score[t - 1, cb], score[t, ca] - score[t, cb]
-        if d0 > 0 > d1:  # where the two states' scores cross, between the frame centres
-            b = (t - 1 + d0 / (d0 - d1)) * HOP
-        start[j] = b
-    start.setdefault(int(seg_path[0]), 0.0)
+    start = _starts(score, segs, cfg, 0, score.shape[0])
+    if start is None:
+        start = {}
+        for first, piece, f0, f1 in _pieces(segs, score.shape[0]):
+            got = _starts(score, piece, cfg, f0, f1) or {j: seg[1] for j, seg in enumerate(piece)}
+            for j, t in got.items():
+                start.setdefault(first + j, t)
     entered = sorted(start)
     new_on, new_off = list(on), list(off)
     for i, j in enumerate(entered):
