@@ -15,7 +15,8 @@ import torch
 from otalign_cli.alignment.ctc import ctc_spans
 from otalign_cli.alignment.endpoints import frame_energy_db
 from otalign_cli.alignment.landmarks import spectral_change
-from otalign_cli.alignment.readouts import BOUNDARY_SUFFIX, DEFAULT_READOUT
+from otalign_cli.alignment.correct import corrected
+from otalign_cli.alignment.readouts import BOUNDARY_SUFFIX, DEFAULT_READOUT, get as get_readout
 from otalign_cli.alignment.spans import Spans
 from otalign_cli.audio import SAMPLE_RATE
 from otalign_cli.features import log_mel
@@ -67,17 +68,26 @@ def evaluate(model: AlignmentModel, examples: list, readouts: list[str], passes:
         targets = torch.tensor([vocab[p] for p in ex.phones])
         if out.frames < len(targets):
             continue
-        energy, duration = frame_energy_db(ex.audio, SAMPLE_RATE), len(ex.audio) / SAMPLE_RATE
-        change = spectral_change(ex.audio)
+        duration = len(ex.audio) / SAMPLE_RATE
+        read: dict[str, tuple[Spans, float]] = {}  # "refine" and "refine+boundaries" share one reading
+        acoustics = None  # energy and spectral change, for the corrections only
         for r in names:
             t0 = time.perf_counter()
             if r == "ctc":
                 sp: Spans = ctc_spans(out.log_probs, targets)[0]
+                seconds = 0.0
             else:  # as ``otalign align`` reads it; "+boundaries" with the corrections, the bare name without
                 base = r.removesuffix(BOUNDARY_SUFFIX)
-                sp = read_spans(model, out, targets, owner, base, feats, energy, duration, str(device),
-                                correct=base != r, change=change).spans
-            per[r]["seconds"] += time.perf_counter() - t0
+                if base not in read:
+                    read[base] = (read_spans(model, out, targets, owner, base, feats, None, duration, str(device),
+                                             correct=False).spans, time.perf_counter() - t0)
+                    t0 = time.perf_counter()
+                sp, seconds = read[base]
+                if base != r and get_readout(base).corrected:
+                    if acoustics is None:
+                        acoustics = frame_energy_db(ex.audio, SAMPLE_RATE), spectral_change(ex.audio)
+                    sp = corrected(model, feats, acoustics[0], sp, targets, duration, owner, acoustics[1])
+            per[r]["seconds"] += seconds + time.perf_counter() - t0
             on = (sp.onset * model.frame_shift).tolist()
             off = (sp.offset * model.frame_shift).tolist()
             per[r]["phones"].append(boundary_errors(ex.intervals, list(zip(on, off))))
@@ -89,8 +99,6 @@ def evaluate(model: AlignmentModel, examples: list, readouts: list[str], passes:
 def with_boundary_model(model: AlignmentModel, readouts: list[str]) -> list[str]:
     """``readouts`` with "NAME+boundaries" before each NAME whose corrections the model can make
     (it carries a boundary model, and the readout is one the boundary model follows)."""
-    from otalign_cli.alignment.readouts import get
-
     if model.boundary_model is None:
         return list(readouts)
-    return [x for r in readouts for x in ((r + BOUNDARY_SUFFIX, r) if get(r).corrected else (r,))]
+    return [x for r in readouts for x in ((r + BOUNDARY_SUFFIX, r) if get_readout(r).corrected else (r,))]

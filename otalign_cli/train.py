@@ -94,6 +94,15 @@ def corpus_entries(root: Path, split: str | None = None, evaluation: bool = Fals
     return entries
 
 
+def read_gold(tg: Path) -> tuple[list[str], list[tuple[float, float]], list[tuple[float, float]]]:
+    """A gold TextGrid's phone labels, phone times and word times."""
+    tiers = read_textgrid(tg)
+    if "phones" not in tiers:
+        raise OtalignError(tg, "gold TextGrid has no interval tier named phones")
+    return ([lab for _, _, lab in tiers["phones"]], [(s, e) for s, e, _ in tiers["phones"]],
+            [(s, e) for s, e, _ in tiers.get("words", [])])
+
+
 def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
                 evaluation: bool = False, sample_seed: int | None = None) -> list[Example]:
     """Examples of a corpus folder (only ``split`` if given); gold phone times from same-stem TextGrids.
@@ -110,12 +119,7 @@ def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
         tg = path.with_suffix(".TextGrid")
         words = None
         if tg.is_file():
-            tiers = read_textgrid(tg)
-            if "phones" not in tiers:
-                raise OtalignError(tg, "gold TextGrid has no interval tier named phones")
-            phones = [lab for _, _, lab in tiers["phones"]]
-            intervals = [(s, e) for s, e, _ in tiers["phones"]]
-            words = [(s, e) for s, e, _ in tiers.get("words", [])]
+            phones, intervals, words = read_gold(tg)
         else:
             transcript = _transcript_of(path)
             if transcript is None:

@@ -20,12 +20,13 @@ import torch
 import torch.nn.functional as F
 
 from otalign_cli.alignment.frames import FrameConfig, FrameModel, frame_labels
+from otalign_cli.alignment.readouts import DEFAULT_PASSES, DEFAULT_READOUT
 from otalign_cli.audio import load_audio
 from otalign_cli.errors import OtalignError
 from otalign_cli.features import log_mel
-from otalign_cli.formats.textgrid import read_textgrid
 from otalign_cli.model import AlignmentModel
-from otalign_cli.train import _transcript_of, corpus_entries
+from otalign_cli.pipeline import finish, forward, prepare
+from otalign_cli.train import _transcript_of, corpus_entries, read_gold
 
 CROP = 400  # frames per training crop (4 s)
 
@@ -37,37 +38,40 @@ class Labelled:
     gold: bool
 
 
-def label_corpus(model: AlignmentModel, root: Path, cfg: FrameConfig, limit: int | None = None, seed: int = 0,
+def label_corpus(model: AlignmentModel, entries: list[Path], cfg: FrameConfig,
                  on_item: Callable[[], None] | None = None) -> list[Labelled]:
-    """The train split of ``root`` with frame labels: gold where a TextGrid gives phone times, else
-    the OTTC model's own alignment of the transcript (files it cannot align are left out)."""
-    from otalign_cli.pipeline import align_file
-
-    entries = corpus_entries(root, split="train")
-    random.Random(seed).shuffle(entries)
+    """Audio files with frame labels: gold where a same-stem TextGrid gives phone times, else the
+    OTTC model's own alignment of the transcript, as ``otalign align`` makes it (files it cannot
+    align are left out)."""
     items = []
-    for audio, _ in entries[:limit]:
+    for audio in entries:
         if on_item:
             on_item()
         tg = audio.with_suffix(".TextGrid")
         if tg.is_file():
-            phones = read_textgrid(tg).get("phones")
-            if not phones:
-                raise OtalignError(tg, "gold TextGrid has no interval tier named phones")
-            labs, on, off, gold = [p for *_, p in phones], [s for s, _, _ in phones], [e for _, e, _ in phones], True
+            labs, times, _ = read_gold(tg)
+            on, off, gold = [a for a, _ in times], [b for _, b in times], True
+            feats = log_mel(torch.from_numpy(load_audio(audio)))
         else:
             transcript = _transcript_of(audio)
             if transcript is None:
                 continue
             try:
-                res = align_file(audio, transcript, model, None)
+                p = prepare(audio, transcript)
+                res = finish(p, forward(model, p.feats, "cpu", DEFAULT_PASSES), None, model, None, DEFAULT_READOUT)
             except OtalignError:
                 continue
-            labs = [p.label for p in res.ot.phones]
-            on, off, gold = [p.start for p in res.ot.phones], [p.end for p in res.ot.phones], False
-        feats = log_mel(torch.from_numpy(load_audio(audio)))
+            labs, feats, gold = [x.label for x in res.ot.phones], p.feats, False
+            on, off = [x.start for x in res.ot.phones], [x.end for x in res.ot.phones]
         items.append(Labelled(feats.half(), frame_labels(cfg, labs, on, off, feats.shape[0]).short(), gold))
     return items
+
+
+def train_entries(root: Path, limit: int | None = None, seed: int = 0) -> list[Path]:
+    """The audio of ``root``'s train split, at most ``limit`` of them, sampled with ``seed``."""
+    entries = [audio for audio, _ in corpus_entries(root, split="train")]
+    random.Random(seed).shuffle(entries)
+    return entries[:limit]
 
 
 def train_frame_model(items: list[Labelled], cfg: FrameConfig = FrameConfig(), steps: int = 1500, batch: int = 32,

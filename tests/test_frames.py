@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from otalign_cli.alignment.frames import (HOP, NEG, FrameConfig, FrameModel, _states, _viterbi, frame_labels,
+from otalign_cli.alignment.frames import (NEG, FrameConfig, FrameModel, _states, _viterbi, frame_labels,
                                           frame_scores, resegment)
 from otalign_cli.alignment.landmarks import spectral_change, snap_to_landmarks
 

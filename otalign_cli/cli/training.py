@@ -59,6 +59,14 @@ def synth(
     out_console.print(f"{len(utts)} utterances, {total:.2f} h, manifest {out / 'manifest.jsonl'}", highlight=False)
 
 
+def _training_progress():
+    """The progress display the training verbs share: count, time left and the latest loss."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TimeRemainingColumn(), TextColumn("{task.fields[loss]}"), console=err_console)
+
+
 @app.command()
 def train(
     corpus: Annotated[Path, typer.Argument(help="Corpus folder (manifest.jsonl, or audio + .txt/.lab).")],
@@ -86,7 +94,6 @@ def train(
     log: Annotated[Optional[Path], typer.Option("--log", help="Append one JSON line per step (step, lr, loss and its parts, seconds) to this file.")] = None,
 ) -> None:
     """Train an OTTC model or its CTC twin; resumes from OUT.state if present."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     _can_write(out)
 
@@ -120,8 +127,7 @@ def train(
     cfg = TrainConfig(kind=kind, steps=steps, batch_seconds=batch_seconds, lr=lr, warmup=warmup, stop_after=stop_after, augment=augment,
                       supervised_steps=supervised_steps, threads=threads, seed=seed, subsample=subsample, hidden=hidden, encoder=encoder.value, alpha=alpha,
                       device=dev, ctc_weight=ctc_weight, supervised_floor=supervised_floor)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeRemainingColumn(), TextColumn("{task.fields[loss]}"), console=err_console) as progress:
+    with _training_progress() as progress:
         task = progress.add_task(f"training {kind}", total=min(steps, stop_after or steps), loss="")
         t0 = time.time()
 
@@ -157,7 +163,6 @@ def train_boundaries(
     to the gold ones, from the audio around each boundary."""
     _can_write(out)
     import torch
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from otalign_cli.checkpoint import load_checkpoint, save_checkpoint
     from otalign_cli.models import DEFAULT_OTTC, models_dir
@@ -178,8 +183,7 @@ def train_boundaries(
         fail(str(err))
     if not any(e.intervals for e in train):
         fail(f"{', '.join(map(str, corpus))}: no training utterances with gold TextGrids")
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeRemainingColumn(), TextColumn("{task.fields[loss]}"), console=err_console) as progress:
+    with _training_progress() as progress:
         aligning = progress.add_task("aligning with the refine readout", total=len(train) + len(dev), loss="")
         fitting = progress.add_task("training the boundary model", total=steps, loss="")
         bm, summary = train_boundary_model(
@@ -212,24 +216,20 @@ def train_frames(
     already carries a frame model labels with it: one more round of Viterbi training."""
     _can_write(out)
     import torch
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from otalign_cli.alignment.frames import FrameConfig
     from otalign_cli.checkpoint import load_checkpoint, save_checkpoint
     from otalign_cli.models import DEFAULT_OTTC, models_dir
-    from otalign_cli.train import corpus_entries
-    from otalign_cli.train_frames import label_corpus, train_frame_model
+    from otalign_cli.train_frames import label_corpus, train_entries, train_frame_model
 
     torch.set_num_threads(threads)
     cfg = FrameConfig()
     try:
         ottc, meta = load_checkpoint(model or models_dir() / DEFAULT_OTTC, expect_kind="ottc")
-        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                      TimeRemainingColumn(), TextColumn("{task.fields[loss]}"), console=err_console) as progress:
-            total = sum(min(len(corpus_entries(root, split="train")), utterances or 10**9) for root in corpus)
-            labelling = progress.add_task("labelling (gold, or aligned)", total=total, loss="")
-            items = [it for root in corpus for it in label_corpus(ottc, root, cfg, utterances, seed,
-                                                                   on_item=lambda: progress.advance(labelling))]
+        with _training_progress() as progress:
+            entries = [audio for root in corpus for audio in train_entries(root, utterances, seed)]
+            labelling = progress.add_task("labelling (gold, or aligned)", total=len(entries), loss="")
+            items = label_corpus(ottc, entries, cfg, on_item=lambda: progress.advance(labelling))
             fitting = progress.add_task("training the frame model", total=steps, loss="")
             fm, summary = train_frame_model(items, cfg, steps=steps, seed=seed,
                                             on_step=lambda s, loss: progress.update(fitting, completed=s, loss=f"loss {loss:.2f}"))
