@@ -22,6 +22,7 @@ from otalign_cli.errors import OtalignError
 from otalign_cli.features import FeatureConfig
 from otalign_cli.formats.atomic import write_with
 from otalign_cli.model import AlignmentModel, ModelConfig
+from otalign_cli.text.languages import REGISTRY as LANGUAGES
 
 FORMAT = "otalign-checkpoint"
 FORMAT_VERSION = 1
@@ -101,6 +102,9 @@ def load_checkpoint(path: Path, expect_kind: str | None = None,
         raise OtalignError(path, f"holds a {cfg.kind.upper()} model, but an {expect_kind.upper()} model is needed here"
                                  if expect_kind == "ottc" else
                                  f"holds an {cfg.kind.upper()} model, but a {expect_kind.upper()} model is needed here")
+    if cfg.language not in LANGUAGES:
+        raise OtalignError(path, f"a model for language {cfg.language!r}, which this otalign does not have "
+                                 f"(it has: {', '.join(sorted(LANGUAGES))})")
     model = AlignmentModel(cfg)
     try:
         model.load_state_dict(state)

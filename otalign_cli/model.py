@@ -17,6 +17,7 @@ class ModelConfig:
     kind: str  # "ottc" or "ctc"
     vocab: tuple[str, ...]  # token inventory; for CTC, index 0 is the blank
     encoder: str = "bigru"  # a name in ``encoders.REGISTRY``
+    language: str = "en"  # a code in ``text.languages``: how its transcripts are pronounced
     n_mels: int = 80
     conv_dim: int = 192
     hidden: int = 192  # per direction, for the recurrent encoders

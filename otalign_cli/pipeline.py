@@ -37,6 +37,7 @@ from otalign_cli.results import Alignment, FileResult, Segment, Utterance
 from otalign_cli.text.dictionary import Dictionary
 from otalign_cli.text.files import read_utf8
 from otalign_cli.text.phones import SILENCE, UNKNOWN_PHONE
+from otalign_cli.text.languages import DEFAULT_LANGUAGE
 from otalign_cli.text.pronounce import Pronunciation, pronounce_transcript
 
 def _to_alignment(spans: Spans, pron: Pronunciation, frame_shift: float, duration: float,
@@ -100,10 +101,12 @@ class Prepared:
     change: np.ndarray | None = None  # spectral change (``alignment.landmarks``), for the phone edges
 
 
-def prepare(audio_path: Path, transcript_path: Path, lexicon: Dictionary | None = None) -> Prepared:
-    """Read and check one file's transcript and audio; raises ``OtalignError`` naming the file."""
+def prepare(audio_path: Path, transcript_path: Path, lexicon: Dictionary | None = None,
+            language: str = DEFAULT_LANGUAGE) -> Prepared:
+    """Read and check one file's transcript and audio, the transcript pronounced in ``language``
+    (the aligning model's, ``ModelConfig.language``); raises ``OtalignError`` naming the file."""
     text = read_utf8(transcript_path, "transcript")
-    pron = pronounce_transcript(text, str(transcript_path), lexicon)
+    pron = pronounce_transcript(text, str(transcript_path), lexicon, language)
     t0 = time.perf_counter()  # speed counts the audio path, not the one-time lexicon load
     samples = load_audio(audio_path)
     if samples.size < min_samples():
@@ -136,13 +139,13 @@ def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, c
 
     ``passes`` shifted encoder passes feed the refine readout (see ``forward``); ``variants``
     lets the audio choose among a word's pronunciations (see ``finish``); ``lexicon`` is the
-    user's pronunciation dictionary, looked up before CMUdict."""
+    user's pronunciation dictionary, looked up before the language's lexicon (the model's language)."""
     from otalign_cli.text.utterances import names_speakers
 
     if names_speakers(transcript_path):
         return align_utterances(audio_path, transcript_path, model, ctc_model, readout, device, passes, variants,
                                 lexicon)
-    p = prepare(audio_path, transcript_path, lexicon)
+    p = prepare(audio_path, transcript_path, lexicon, model.cfg.language)
     out = forward(model, p.feats, device, _passes_for(readout, passes))
     cout = forward(ctc_model, p.feats, device) if ctc_model is not None and ctc_applies(p.pron) else None
     return finish(p, out, cout, model, ctc_model, readout, device, variants)
@@ -176,7 +179,7 @@ def align_files(pairs: list[tuple[Path, Path]], model: AlignmentModel, ctc_model
     prepared: list[Prepared | OtalignError] = []
     for audio, transcript in pairs:
         try:
-            prepared.append(prepare(audio, transcript, lexicon))
+            prepared.append(prepare(audio, transcript, lexicon, model.cfg.language))
         except OtalignError as err:
             prepared.append(err)
     good = [p for p in prepared if isinstance(p, Prepared)]
@@ -343,7 +346,7 @@ def align_utterances(audio_path: Path, transcript_path: Path, model: AlignmentMo
         piece = samples[a:b]
         if piece.size < min_samples():
             raise OtalignError(transcript_path, f"utterance {where} is shorter than one 25 ms analysis frame")
-        pron = pronounce_transcript(u.text, f"{transcript_path} ({where})", lexicon)
+        pron = pronounce_transcript(u.text, f"{transcript_path} ({where})", lexicon, model.cfg.language)
         p = _prepared(audio_path, transcript_path, pron, u.text, piece, time.perf_counter())
         out = forward(model, p.feats, device, _passes_for(readout, passes))
         cout = forward(ctc_model, p.feats, device) if ctc_model is not None and ctc_applies(pron) else None

@@ -31,14 +31,17 @@ from otalign_cli.features import log_mel
 from otalign_cli.formats.textgrid import read_textgrid
 from otalign_cli.model import AlignmentModel, ModelConfig
 from otalign_cli.train_config import TrainConfig
-from otalign_cli.text.phones import BLANK, PHONES, SILENCE
+from otalign_cli.text.languages import DEFAULT_LANGUAGE, get_language
+from otalign_cli.text.phones import BLANK, SILENCE
 from otalign_cli.text.pronounce import pronounce_transcript
 
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3")
 
 
-def vocab_for(kind: str) -> tuple[str, ...]:
-    return (*PHONES, SILENCE) if kind == "ottc" else (BLANK, *PHONES)
+def vocab_for(kind: str, language: str = DEFAULT_LANGUAGE) -> tuple[str, ...]:
+    """A new model's tokens: its language's phones, and a pause (OTTC) or CTC's blank."""
+    phones = tuple(get_language(language).PHONES)
+    return (*phones, SILENCE) if kind == "ottc" else (BLANK, *phones)
 
 
 @dataclass
@@ -104,8 +107,10 @@ def read_gold(tg: Path) -> tuple[list[str], list[tuple[float, float]], list[tupl
 
 
 def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
-                evaluation: bool = False, sample_seed: int | None = None) -> list[Example]:
-    """Examples of a corpus folder (only ``split`` if given); gold phone times from same-stem TextGrids.
+                evaluation: bool = False, sample_seed: int | None = None,
+                language: str = DEFAULT_LANGUAGE) -> list[Example]:
+    """Examples of a corpus folder (only ``split`` if given); gold phone times from same-stem TextGrids,
+    else the transcript pronounced in ``language``.
 
     With ``sample_seed``, the ``limit`` examples are a random sample (that seed) instead of the
     first ones, which in a synth corpus all come from one voice. The reserved-voice evaluation
@@ -124,7 +129,8 @@ def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
             transcript = _transcript_of(path)
             if transcript is None:
                 continue
-            phones = list(pronounce_transcript(read_utf8(transcript, "transcript"), str(transcript)).phones)
+            text = read_utf8(transcript, "transcript")
+            phones = list(pronounce_transcript(text, str(transcript), language=language).phones)
             intervals = None
         examples.append(Example(path.stem, load_audio(path), phones, intervals, part, words))
     return examples
@@ -240,10 +246,11 @@ def train(examples: list[Example], out: Path, cfg: TrainConfig, name: str,
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
     aux = cfg.kind == "ottc" and cfg.ctc_weight > 0
-    model = AlignmentModel(ModelConfig(kind=cfg.kind, vocab=vocab_for(cfg.kind), encoder=cfg.encoder,
+    model = AlignmentModel(ModelConfig(kind=cfg.kind, vocab=vocab_for(cfg.kind, cfg.language), encoder=cfg.encoder,
+                                       language=cfg.language,
                                        subsample=cfg.subsample, hidden=cfg.hidden, alpha=cfg.alpha, ctc_aux=aux))
     base: dict = {}
-    if init is not None:  # the checkpoint's own shape wins: --subsample/--hidden/--alpha only shape new models
+    if init is not None:  # the checkpoint's own shape and language win: --subsample/--hidden/--alpha/--language shape new models
         start, base = load_checkpoint(init, expect_kind=cfg.kind)
         model = AlignmentModel(replace(start.cfg, ctc_aux=start.cfg.ctc_aux or aux))
         model.load_state_dict(start.state_dict(), strict=False)  # a new CTC head starts from scratch

@@ -25,6 +25,7 @@ class TrainConfig:
     subsample: int = 2  # output frame = subsample x 10 ms (the frame-rate ablation)
     hidden: int = 192  # GRU width per direction (the encoder-size ablation)
     encoder: str = "bigru"  # a name in ``encoders.REGISTRY``
+    language: str = "en"  # a code in ``text.languages``: the phones and pronunciations it learns
     alpha: str = "softplus"  # alpha head function, softplus or exp (the alpha ablation)
     device: str = "cpu"  # where the model trains: cpu or cuda
     ctc_weight: float = 0.0  # OTTC only: weight of an auxiliary CTC loss on a separate head

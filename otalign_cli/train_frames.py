@@ -57,7 +57,7 @@ def label_corpus(model: AlignmentModel, entries: list[Path], cfg: FrameConfig,
             if transcript is None:
                 continue
             try:
-                p = prepare(audio, transcript)
+                p = prepare(audio, transcript, None, model.cfg.language)
                 res = finish(p, forward(model, p.feats, "cpu", DEFAULT_PASSES), None, model, None, DEFAULT_READOUT)
             except OtalignError:
                 continue

@@ -20,6 +20,7 @@ from otalign_cli.batch import AUDIO_EXTS, discover, tsv_field
 from otalign_cli.errors import OtalignError
 from otalign_cli.text.files import read_utf8
 from otalign_cli.text.dictionary import Dictionary
+from otalign_cli.text.languages import DEFAULT_LANGUAGE
 from otalign_cli.text.pronounce import pronounce_transcript, pronounce_word
 from otalign_cli.text.utterances import names_speakers, read_utterances
 
@@ -54,7 +55,8 @@ def _texts(transcript: Path) -> list[tuple[str, str, float]]:
 
 
 def validate_corpus(corpus: Path, lexicon: Dictionary | None = None, frame_shift: float = BUNDLED_FRAME_SHIFT,
-                    on_file: Callable[[], None] | None = None) -> Validation:
+                    on_file: Callable[[], None] | None = None, language: str = DEFAULT_LANGUAGE) -> Validation:
+    """Every file's problems, as ``batch`` would meet them, its transcripts pronounced in ``language``."""
     items = discover(corpus)
     v = Validation(files=len(items))
     stems = Counter((item.audio.parent, item.audio.stem) for item in items)
@@ -86,7 +88,7 @@ def validate_corpus(corpus: Path, lexicon: Dictionary | None = None, frame_shift
             for where, text, available in utterances:
                 label = f" ({where})" if where else ""
                 try:
-                    pron = pronounce_transcript(text, None, lexicon)
+                    pron = pronounce_transcript(text, None, lexicon, language)
                 except OtalignError as err:
                     kind = "transcript" if "empty" in err.message else "unpronounceable"
                     found.append(Problem(rel, kind, err.message + label))
@@ -94,7 +96,7 @@ def validate_corpus(corpus: Path, lexicon: Dictionary | None = None, frame_shift
                 for w in pron.oov:
                     v.g2p_count[w] += 1
                     if w not in v.g2p:
-                        v.g2p[w] = pronounce_word(w)[0]
+                        v.g2p[w] = pronounce_word(w, None, language)[0]
                 span = available if available >= 0 else seconds
                 if span is not None and int(span / frame_shift) < len(pron.phones):
                     found.append(Problem(rel, "too short", f"{span:.2f} s holds {int(span / frame_shift)} frames of "

@@ -1,5 +1,5 @@
-"""Adding a readout or an encoder is one module plus one registry line: nothing else in the package
-needs to know about it. A readout and an encoder defined here are registered and used end to end."""
+"""Adding a readout, an encoder or a language is one module plus one registry line: nothing else in
+the package needs to know about it. Each defined here is registered and used end to end."""
 
 import sys
 import types
@@ -93,3 +93,77 @@ def test_an_unknown_encoder_is_named():
 
     with pytest.raises(ValueError, match="unknown encoder 'nope'; choose from bigru"):
         AlignmentModel(ModelConfig("ottc", ("AA", "sil"), encoder="nope"))
+
+
+# A language of its own: ARPAbet phones (so the bundled model can align it), a normalizer that
+# keeps only letters, a lexicon that puts each CMUdict word's last variant first, a letter-by-letter
+# guess for the rest, and one weak form.
+def _toy_language():
+    from otalign_cli.text.lexicon import load_cmudict
+    from otalign_cli.text.normalize import WrittenWord
+    from otalign_cli.text.phones import PHONES
+
+    letter = {c: PHONES[i % len(PHONES)] for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")}
+
+    def normalize(text):
+        words = ["".join(c for c in t.lower() if c.isalpha()) for t in text.split()]
+        return [WrittenWord(w, (w,), w) for w in words if w]
+
+    def lexicon():
+        return {w: list(reversed(v)) for w, v in load_cmudict().items()}
+
+    def guess(word):
+        if not word:
+            raise ValueError("no letters")
+        return tuple(letter[c] for c in word), True
+
+    return dict(PHONES=PHONES, normalize=normalize, lexicon=lexicon, guess=guess, WEAK_FORMS={"there": (("DH", "ER"),)})
+
+
+@pytest.fixture
+def toy_language():
+    from otalign_cli.text import languages
+
+    mod = _module("otalign_test_toy_language", **_toy_language())
+    languages.register(languages.Language("xx", "a test language", mod))
+    yield "xx"
+    del languages.REGISTRY["xx"]
+
+
+def test_a_registered_language_pronounces_and_aligns(toy_language):
+    from dataclasses import replace
+
+    from otalign_cli.models import load_models
+    from otalign_cli.pipeline import align_file
+    from otalign_cli.text.lexicon import load_cmudict
+    from otalign_cli.text.pronounce import pronounce_transcript
+
+    pron = pronounce_transcript("Read, read zqx!", language=toy_language)
+    assert [w.written for w in pron.words] == ["read", "read", "zqx"]  # its normalizer, not English's
+    assert pron.phones[:3] == load_cmudict()["read"][-1]  # its lexicon's order
+    assert pron.oov == ("zqx",) and len(pron.phones) == 2 * 3 + 3  # its guess, letter by letter
+    assert ("DH", "ER") in pronounce_transcript("there", language=toy_language).alternatives[0]  # its weak form
+
+    ottc = load_models(with_ctc=False).ottc
+    ottc.cfg = replace(ottc.cfg, language=toy_language)  # a model of that language aligns in it
+    res = align_file(EXAMPLE_WAV, EXAMPLE_TXT, ottc, None, variants=False)
+    expected = pronounce_transcript(EXAMPLE_TXT.read_text(), language=toy_language)
+    assert [w.label for w in res.ot.words] == [w.written for w in expected.words]
+    assert "mr" in [w.written for w in expected.words]  # "Mr." as its normalizer writes it
+    assert [p.label for p in res.ot.phones if p.label != "sil"] == list(expected.phones)
+
+
+def test_a_model_records_its_language_and_an_unknown_one_is_named(tmp_path, toy_language):
+    from otalign_cli.checkpoint import load_checkpoint, save_checkpoint
+    from otalign_cli.errors import OtalignError
+    from otalign_cli.model import AlignmentModel, ModelConfig
+    from otalign_cli.text import languages
+    from otalign_cli.train import vocab_for
+
+    model = AlignmentModel(ModelConfig("ottc", vocab_for("ottc", toy_language), language=toy_language))
+    save_checkpoint(tmp_path / "xx.pt", model, "xx", {})
+    assert load_checkpoint(tmp_path / "xx.pt")[0].cfg.language == "xx"
+    del languages.REGISTRY["xx"]  # an otalign without that language
+    with pytest.raises(OtalignError, match="a model for language 'xx', which this otalign does not have"):
+        load_checkpoint(tmp_path / "xx.pt")
+    languages.register(languages.Language("xx", "a test language", "otalign_test_toy_language"))

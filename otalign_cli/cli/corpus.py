@@ -189,7 +189,7 @@ def validate(
     dictionary: DictionaryOption = None,
     tsv: Annotated[Optional[Path], typer.Option("--tsv", help="Write every problem to this TSV (path, problem, detail).")] = None,
     g2p_out: Annotated[Optional[Path], typer.Option("--g2p-dictionary", help="Write the words G2P would pronounce, with its pronunciations, as a dictionary to edit and pass back with --dictionary.")] = None,
-    model: Annotated[Optional[Path], typer.Option("--model", help="Check lengths against this OTTC model's frame rate (loads it); default: the bundled models' 20 ms.")] = None,
+    model: Annotated[Optional[Path], typer.Option("--model", help="Check lengths against this OTTC model's frame rate and pronounce in its language (loads it); default: the bundled model's (20 ms, English).")] = None,
     show: Annotated[int, typer.Option("--show", min=0, help="Problems listed on screen (all go to --tsv).")] = 50,
 ) -> None:
     """Check a corpus before a long run: audio, transcripts, pronunciations, lengths, stems. Exit 0 only if every file would align."""
@@ -198,17 +198,19 @@ def validate(
     from otalign_cli.batch import discover
     from otalign_cli.formats.atomic import write_text_atomic
     from otalign_cli.text.dictionary import read_dictionary
+    from otalign_cli.text.languages import DEFAULT_LANGUAGE
     from otalign_cli.validate import BUNDLED_FRAME_SHIFT, g2p_dictionary, problems_tsv, validate_corpus
 
     if not corpus.is_dir():
         fail(f"{corpus}: not a folder", code=2)
-    frame_shift = BUNDLED_FRAME_SHIFT
+    frame_shift, language = BUNDLED_FRAME_SHIFT, DEFAULT_LANGUAGE
     try:
         lexicon = read_dictionary(dictionary) if dictionary is not None else None
         if model is not None:
             from otalign_cli.models import load_models
 
-            frame_shift = load_models(model, with_ctc=False).ottc.frame_shift
+            ottc = load_models(model, with_ctc=False).ottc
+            frame_shift, language = ottc.frame_shift, ottc.cfg.language
     except OtalignError as err:
         fail(str(err))
     n = len(discover(corpus))
@@ -216,7 +218,7 @@ def validate(
         fail(f"{corpus}: no audio files (wav, flac, ogg, mp3) found", code=1)
     with Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(), console=err_console) as progress:
         task = progress.add_task("checking", total=n)
-        v = validate_corpus(corpus, lexicon, frame_shift, on_file=lambda: progress.advance(task))
+        v = validate_corpus(corpus, lexicon, frame_shift, on_file=lambda: progress.advance(task), language=language)
     summary = Table(title=f"otalign validate {corpus}")
     summary.add_column("measure")
     summary.add_column("value", justify="right")

@@ -15,6 +15,7 @@ from rich.text import Text
 from otalign_cli.cli.common import (
     Device,
     Encoder,
+    Language,
     _can_write,
     _device,
     _non_negative,
@@ -88,6 +89,7 @@ def train(
     subsample: Annotated[int, typer.Option("--subsample", min=1, help="Output frame = SUBSAMPLE x 10 ms (new models only).")] = _T.subsample,
     hidden: Annotated[int, typer.Option("--hidden", min=1, help="GRU width per direction (new models only).")] = _T.hidden,
     encoder: Annotated[Encoder, typer.Option("--encoder", help="Encoder architecture (new models only; otalign_cli/encoders).")] = Encoder(_T.encoder),
+    language: Annotated[Language, typer.Option("--language", help="How transcripts are pronounced, and the phones it learns (new models only; otalign_cli/text/languages).")] = Language(_T.language),
     device: Annotated[Device, typer.Option("--device", help="Where the model trains (auto picks CUDA when there is a GPU).")] = Device.auto,
     ctc_weight: Annotated[float, typer.Option("--ctc-weight", callback=_non_negative, help="OTTC only: weight of an auxiliary CTC loss on its own head (0: none).")] = _T.ctc_weight,
     alpha: Annotated[str, typer.Option("--alpha", help="softplus or exp: how the alpha head's output becomes a weight (new OTTC models only).")] = _T.alpha,
@@ -97,6 +99,7 @@ def train(
 
     _can_write(out)
 
+    from otalign_cli.checkpoint import load_checkpoint
     from otalign_cli.train import load_corpus
     from otalign_cli.train import train as run_training
 
@@ -119,13 +122,14 @@ def train(
     except OSError as err:
         fail(f"{log}: cannot write the training log ({err.strerror or err})")
     try:
-        examples = [e for root in [corpus, *(add_corpus or [])] for e in load_corpus(root)]
+        lang = language.value if init is None else load_checkpoint(init)[0].cfg.language
+        examples = [e for root in [corpus, *(add_corpus or [])] for e in load_corpus(root, language=lang)]
     except OtalignError as err:
         fail(str(err))
     if not examples:
         fail(f"{corpus}: no audio with transcripts found")
     cfg = TrainConfig(kind=kind, steps=steps, batch_seconds=batch_seconds, lr=lr, warmup=warmup, stop_after=stop_after, augment=augment,
-                      supervised_steps=supervised_steps, threads=threads, seed=seed, subsample=subsample, hidden=hidden, encoder=encoder.value, alpha=alpha,
+                      supervised_steps=supervised_steps, threads=threads, seed=seed, subsample=subsample, hidden=hidden, encoder=encoder.value, alpha=alpha, language=lang,
                       device=dev, ctc_weight=ctc_weight, supervised_floor=supervised_floor)
     with _training_progress() as progress:
         task = progress.add_task(f"training {kind}", total=min(steps, stop_after or steps), loss="")
@@ -177,8 +181,9 @@ def train_boundaries(
     try:
         ottc, meta = load_checkpoint(model or models_dir() / DEFAULT_OTTC, expect_kind="ottc")
         per = -(-utterances // len(corpus))
-        train = [e for root in corpus for e in load_corpus(root, limit=per, split="train", sample_seed=seed)]
-        dev = [e for root in corpus for e in load_corpus(root, limit=dev_utterances, split="dev")]
+        lang = ottc.cfg.language
+        train = [e for root in corpus for e in load_corpus(root, limit=per, split="train", sample_seed=seed, language=lang)]
+        dev = [e for root in corpus for e in load_corpus(root, limit=dev_utterances, split="dev", language=lang)]
     except OtalignError as err:
         fail(str(err))
     if not any(e.intervals for e in train):
@@ -220,12 +225,13 @@ def train_frames(
     from otalign_cli.alignment.frames import FrameConfig
     from otalign_cli.checkpoint import load_checkpoint, save_checkpoint
     from otalign_cli.models import DEFAULT_OTTC, models_dir
+    from otalign_cli.text.languages import get_language
     from otalign_cli.train_frames import label_corpus, train_entries, train_frame_model
 
     torch.set_num_threads(threads)
-    cfg = FrameConfig()
     try:
         ottc, meta = load_checkpoint(model or models_dir() / DEFAULT_OTTC, expect_kind="ottc")
+        cfg = FrameConfig(phones=tuple(get_language(ottc.cfg.language).PHONES))
         with _training_progress() as progress:
             entries = [audio for root in corpus for audio in train_entries(root, utterances, seed)]
             labelling = progress.add_task("labelling (gold, or aligned)", total=len(entries), loss="")
@@ -276,17 +282,18 @@ def list_models() -> None:
     if not checkpoints:
         fail(f"{folder}: no models (*.pt) in this folder")
     table = Table(title=f"models in {folder}")
-    for col in ("file", "kind", "name", "tokens", "frame (ms)", "trained on (h)", "steps", "boundary model",
+    for col in ("file", "kind", "name", "language", "tokens", "frame (ms)", "trained on (h)", "steps", "boundary model",
                 "frame model", "sha256"):
         table.add_column(col)
     for path in checkpoints:
         try:
             _, meta = load_checkpoint(path)
         except OtalignError as err:
-            table.add_row(path.name, Text("unreadable", style="red"), err.message, "", "", "", "", "", "", "")
+            table.add_row(path.name, Text("unreadable", style="red"), err.message, "", "", "", "", "", "", "", "")
             continue
         tr = meta.get("training", {})
-        table.add_row(path.name, meta["model"]["kind"], meta["name"], str(len(meta["model"]["vocab"])),
+        table.add_row(path.name, meta["model"]["kind"], meta["name"], meta["model"].get("language", "en"),
+                      str(len(meta["model"]["vocab"])),
                       f"{meta['frame_shift'] * 1000:.0f}", str(tr.get("hours", "?")), str(tr.get("steps", "?")),
                       _boundary_summary(meta), _frame_summary(meta), meta["weights_sha256"][:12])
     out_console.print(table)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from otalign_cli.errors import OtalignError
 from otalign_cli.text.dictionary import Dictionary
-from otalign_cli.text.g2p import g2p
-from otalign_cli.text.lexicon import load_cmudict
-from otalign_cli.text.normalize import WrittenWord, normalize_transcript
+from otalign_cli.text.languages import DEFAULT_LANGUAGE, get_language
+from otalign_cli.text.normalize import WrittenWord
 from otalign_cli.text.phones import UNKNOWN_PHONE, UNKNOWN_WORD
 
 
@@ -39,55 +37,39 @@ class Pronunciation:
         return Pronunciation(self.words, tuple(phones), tuple(owner), self.oov, self.alternatives)
 
 
-# Weak forms of English function words that CMUdict lacks (Gimson's and Roach's lists, stress
-# removed); read speech uses them constantly ("and" as AH N, "have" as AH V).
-WEAK_FORMS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "and": (("AH", "N"), ("N",)), "you": (("Y", "AH"),), "your": (("Y", "ER"),), "of": (("AH",),),
-    "his": (("IH", "Z"),), "her": (("ER",),), "he": (("IY",),), "have": (("HH", "AH", "V"), ("AH", "V")),
-    "has": (("AH", "Z"),), "had": (("HH", "AH", "D"), ("AH", "D")), "at": (("AH", "T"),),
-    "as": (("AH", "Z"),), "them": (("AH", "M"),), "there": (("DH", "ER"),), "just": (("JH", "S", "T"),),
-    "for": (("F", "AH"),), "to": (("T",),),
-}
-
-
-def variants_of(word: str, user: Dictionary | None = None) -> tuple[tuple[str, ...], ...]:
+def variants_of(word: str, user: Dictionary | None = None, language: str = DEFAULT_LANGUAGE) -> tuple[tuple[str, ...], ...]:
     """A word's pronunciations: the user's dictionary's if it has the word (and only those),
-    else CMUdict's in its order, then the weak forms it lacks."""
+    else the language's lexicon's in its order, then the weak forms it lacks."""
     if user is not None and word in user:
         return user.get(word)
-    lexicon = load_cmudict()
-    out = list(lexicon.get(word, ()))
-    out += [w for w in WEAK_FORMS.get(word, ()) if w not in out]
+    lang = get_language(language)
+    out = list(lang.lexicon().get(word, ()))
+    out += [w for w in lang.WEAK_FORMS.get(word, ()) if w not in out]
     return tuple(out)
 
 
-def pronounce_word(word: str, user: Dictionary | None = None) -> tuple[tuple[str, ...], bool]:
-    """(phones, came_from_g2p) for one spoken word: the user's dictionary, CMUdict, then G2P;
-    ``ValueError`` if it cannot be pronounced."""
+def pronounce_word(word: str, user: Dictionary | None = None, language: str = DEFAULT_LANGUAGE) -> tuple[tuple[str, ...], bool]:
+    """(phones, came_from_g2p) for one spoken word: the user's dictionary, the language's lexicon,
+    then its guess (G2P); ``ValueError`` if it cannot be pronounced."""
     if word == UNKNOWN_WORD:
         return (UNKNOWN_PHONE,), False
     if user is not None and word in user:
         return user.get(word)[0], False
-    lexicon = load_cmudict()
+    lang = get_language(language)
+    lexicon = lang.lexicon()
     if word in lexicon:
         return lexicon[word][0], False
-    letters = re.sub(r"[^a-z]", "", word)
-    if letters in lexicon:
-        return lexicon[letters][0], False
-    if not letters:
-        raise ValueError(f"cannot pronounce {word!r}: no English letters")
-    phones = g2p(letters)
-    if not phones:
-        raise ValueError(f"cannot pronounce {word!r}")
-    return phones, True
+    return lang.guess(word)
 
 
-def pronounce_transcript(text: str, source: str | None = None, user: Dictionary | None = None) -> Pronunciation:
-    """Normalize and pronounce a transcript; errors name ``source`` (the transcript's path).
+def pronounce_transcript(text: str, source: str | None = None, user: Dictionary | None = None,
+                         language: str = DEFAULT_LANGUAGE) -> Pronunciation:
+    """Normalize and pronounce a transcript in ``language`` (a code in ``text.languages``); errors
+    name ``source`` (the transcript's path).
 
     A token the user's dictionary has as written ("covid-19", "3d") is taken whole, before
     normalization would expand it; its other words are looked up one by one."""
-    words = normalize_transcript(text)
+    words = get_language(language).normalize(text)
     if all(w.written == UNKNOWN_WORD for w in words):
         raise OtalignError(source, "transcript is empty (no words to align)")
     phones: list[str] = []
@@ -98,11 +80,11 @@ def pronounce_transcript(text: str, source: str | None = None, user: Dictionary 
         if user is not None and w.written != UNKNOWN_WORD and len(w.spoken) > 1 and w.written in user:
             w = WrittenWord(w.written, (w.written.lower(),), w.raw)
             words[i] = w
-        alts = variants_of(w.spoken[0], user) if len(w.spoken) == 1 and w.written != UNKNOWN_WORD else ()
+        alts = variants_of(w.spoken[0], user, language) if len(w.spoken) == 1 and w.written != UNKNOWN_WORD else ()
         alternatives.append(alts if len(alts) > 1 else ())
         for spoken in w.spoken:
             try:
-                pron, guessed = pronounce_word(spoken, user)
+                pron, guessed = pronounce_word(spoken, user, language)
             except ValueError as err:
                 raise OtalignError(source, f"word {w.written!r}: {err}") from None
             if guessed:

@@ -1,0 +1,55 @@
+"""Languages: what the text front-end needs to turn a transcript into the phones a model aligns.
+
+A language is one module with, at module level:
+
+- ``PHONES``: the phone inventory its models are trained on (``tuple[str, ...]``);
+- ``normalize(text) -> list[WrittenWord]``: the transcript's tokens, each with the words it is
+  spoken as ("$5" -> "five dollars"), as ``text.normalize`` does for English;
+- ``lexicon() -> dict[str, list[tuple[str, ...]]]``: word -> pronunciations, most common first;
+- ``guess(word) -> tuple[tuple[str, ...], bool]``: a word the lexicon lacks -> (phones, whether
+  they are a guess, i.e. G2P); ``ValueError`` if it cannot be pronounced;
+- ``WEAK_FORMS``: word -> reduced pronunciations the audio may choose (may be empty).
+
+Adding one is that module plus one ``register`` line below. A model records its language
+(``ModelConfig.language``, chosen by ``otalign train --language``), and ``align`` pronounces a
+transcript in the language of the model that aligns it. The modules are imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+DEFAULT_LANGUAGE = "en"
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str  # as recorded in a model's checkpoint (ISO 639 where there is one)
+    name: str
+    module: str  # the module that implements it (see above)
+
+    def load(self) -> ModuleType:
+        return importlib.import_module(self.module)
+
+
+REGISTRY: dict[str, Language] = {}
+
+
+def register(language: Language) -> None:
+    REGISTRY[language.code] = language
+
+
+def get_language(code: str) -> ModuleType:
+    """The module of a registered language; ``ValueError`` naming the known ones otherwise."""
+    if code not in REGISTRY:
+        raise ValueError(f"unknown language {code!r} (known: {', '.join(sorted(REGISTRY))})")
+    return REGISTRY[code].load()
+
+
+def language_codes() -> list[str]:
+    return list(REGISTRY)
+
+
+register(Language("en", "English (CMUdict ARPAbet, 39 phones)", "otalign_cli.text.languages.english"))
