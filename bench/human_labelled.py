@@ -83,22 +83,22 @@ def main() -> None:
                 continue
             hyps["pocketsphinx 5 (en-us)"] = ps
         res = otalign.align(wav, txt, models)
-        suspects[aligners[0]] += bool(res.stats["suspect"])
+        suspects[aligners[0]] += bool(res.stats.suspect)
         hyps[aligners[0]] = tiers_of(res.ot)
         if res.ctc is not None:  # skipped for a transcript with <unk> or audio too short for CTC
             hyps["CTC twin"] = tiers_of(res.ctc)
         if framed:
             nf = otalign.align(wav, txt, unframed)
             hyps["OT without the frame model (--no-frames)"] = tiers_of(nf.ot)
-            suspects["OT without the frame model (--no-frames)"] += bool(nf.stats["suspect"])
+            suspects["OT without the frame model (--no-frames)"] += bool(nf.stats.suspect)
         if args.no_variants:
             plain = otalign.align(wav, txt, ottc_only, variants=False)
             hyps["OT, first pronunciations (--no-variants)"] = tiers_of(plain.ot)
-            suspects["OT, first pronunciations (--no-variants)"] += bool(plain.stats["suspect"])
+            suspects["OT, first pronunciations (--no-variants)"] += bool(plain.stats.suspect)
         if bnd is not None:
             nb = otalign.align(wav, txt, unbounded)
             hyps["OT refine (--no-boundaries)"] = tiers_of(nb.ot)
-            suspects["OT refine (--no-boundaries)"] += bool(nb.stats["suspect"])
+            suspects["OT refine (--no-boundaries)"] += bool(nb.stats.suspect)
         for a, (words, phones) in hyps.items():
             scores[a]["words"].add(ref["words"], words, "words")
             scores[a]["phones"].add(ref["phones"], phones, "phones")

@@ -75,15 +75,15 @@ def main() -> None:
         err = np.array([abs(hyp[j][k] - gold[i][k]) for i, j in pairs for k in (0, 1)]) * 1000
         edited_lines = deleted if name in ("deleted", "unk") else inserted if name == "inserted" else []
         spans = [(pieces[i].start, pieces[i].start + pieces[i].duration) for i in edited_lines]
-        suspects = res.stats["suspect"]
-        covered = sum(any(s["start"] < b and s["end"] > a for s in suspects) for a, b in spans)
+        suspects = res.stats.suspect
+        covered = sum(any(s.start < b and s.end > a for s in suspects) for a, b in spans)
         located = 0  # a stretch within NEAR s of the deleted words, or of the point of insertion
         for i in edited_lines:
             words = lines[i].split()
             k = len(words) // 2
             ref = [g for g in gold if pieces[i].start <= g[0] < pieces[i].start + pieces[i].duration]
             a, b = (ref[k][0], ref[k + 1][1]) if name != "inserted" else (ref[k][0], ref[k][0])
-            located += any(s["start"] < b + NEAR and s["end"] > a - NEAR for s in suspects)
+            located += any(s.start < b + NEAR and s.end > a - NEAR for s in suspects)
         unk = ""
         if name == "unk":
             unk_words = [w for w in res.ot.words if w.label == "<unk>"]

@@ -33,7 +33,7 @@ from otalign_cli.features import log_mel, min_samples
 from otalign_cli.inference import ModelOutput, Shifted, run_model, run_model_many
 from otalign_cli.metrics import delay_summary
 from otalign_cli.model import AlignmentModel
-from otalign_cli.results import Alignment, FileResult, Segment, Utterance
+from otalign_cli.results import AlignStats, Alignment, Choice, FileResult, Segment, Utterance
 from otalign_cli.text.dictionary import Dictionary
 from otalign_cli.text.files import read_utf8
 from otalign_cli.text.phones import SILENCE, UNKNOWN_PHONE
@@ -258,7 +258,7 @@ def finish(p: Prepared, out: ModelOutput, cout: ModelOutput | None, model: Align
     lp, vocab_t, fs = out.log_probs, model.cfg.vocab, model.frame_shift
     # the anchoring path also finds untranscribed speech, so every file gets one (O(frames x beam))
     anchors = find_anchors(lp, targets, pron.word_of_phone, vocab_t, fs) if SILENCE in vocab_t else None
-    chosen: list[dict] = []
+    chosen: list[Choice] = []
     if variants and anchors is not None and any(pron.alternatives):
         choice = choose_pronunciations(lp, anchors.tok_path, pron, vocab)
         if any(choice):
@@ -266,27 +266,26 @@ def finish(p: Prepared, out: ModelOutput, cout: ModelOutput | None, model: Align
             m = len(pron.phones)
             targets = target_ids(pron.phones, vocab)
             anchors = find_anchors(lp, targets, pron.word_of_phone, vocab_t, fs)
-            chosen = [{"word": pron.words[i].written, "index": i, "phones": " ".join(pron.alternatives[i][c])}
+            chosen = [Choice(pron.words[i].written, i, " ".join(pron.alternatives[i][c]))
                       for i, c in enumerate(choice) if c]
     reading = read_spans(model, out, targets, pron.word_of_phone, readout, p.feats, p.energy, duration, device, anchors,
                          change=p.change)
     spans = reading.spans
     ot = _to_alignment(spans, pron, model.frame_shift, duration, span_confidence(lp, targets, spans))
-    stats: dict = {"dropped_pct": float(dropped_frames(out.alpha).double().mean() * 100),
-                   "phones": m, "words": len(pron.words), "oov": list(pron.oov),
-                   "suspect": suspect_report(reading.distrust, ot, model.frame_shift), "pronunciations": chosen}
-    stats["untranscribed"] = untranscribed_edges(ot, duration)
+    stats = AlignStats(float(dropped_frames(out.alpha).double().mean() * 100), m, len(pron.words),
+                       oov=list(pron.oov), suspect=suspect_report(reading.distrust, ot, model.frame_shift),
+                       pronunciations=chosen, untranscribed=untranscribed_edges(ot, duration))
     if get_readout(readout).shifted_passes:
-        stats["passes"] = 1 + len(out.shifted)
+        stats.passes = 1 + len(out.shifted)
     ctc = None
     if ctc_model is not None and not ctc_applies(pron):
-        stats["ctc_skipped"] = "the transcript marks unknown speech (<unk>), which the CTC twin cannot align"
+        stats.ctc_skipped = "the transcript marks unknown speech (<unk>), which the CTC twin cannot align"
     elif ctc_model is not None and cout is not None:
         cvocab = {t: i for i, t in enumerate(ctc_model.cfg.vocab)}
         ctargets = torch.tensor([cvocab[p] for p in pron.phones])
         cn = cout.frames
         if cn < min_frames(ctargets):
-            stats["ctc_skipped"] = "audio too short for the CTC alignment"
+            stats.ctc_skipped = "audio too short for the CTC alignment"
         else:
             cuts = None
             if cn * (2 * m + 1) > MAX_CELLS:
@@ -295,12 +294,11 @@ def finish(p: Prepared, out: ModelOutput, cout: ModelOutput | None, model: Align
                 cuts = cuts_from_guide([w.start / fs for w in ot.words], [w.end / fs for w in ot.words], first, cn, m)
             cspans, peaky = ctc_spans(cout.log_probs, ctargets, blank=0, cuts=cuts)
             ctc = _to_alignment(cspans, pron, ctc_model.frame_shift, duration)
-            stats["ctc_peaky_pct"] = peaky
-            stats["label_delay"] = delay_summary(
+            stats.ctc_peaky_pct = peaky
+            stats.label_delay = delay_summary(
                 torch.tensor([p.start for p in ctc.phones]), torch.tensor([p.start for p in ot.phones]))
     wall = time.perf_counter() - p.t0
-    stats["seconds"] = wall
-    stats["real_time_factor"] = duration / wall if wall > 0 else float("inf")
+    stats.seconds, stats.real_time_factor = wall, duration / wall if wall > 0 else float("inf")
     alpha = out.alpha.double()
     traces = {"frame_shift": model.frame_shift, "alpha": (alpha / alpha.sum() * alpha.numel()).numpy()}
     if ctc is not None:
@@ -360,28 +358,23 @@ def align_utterances(audio_path: Path, transcript_path: Path, model: AlignmentMo
         if r.ctc is not None:
             ctcs.append(_shifted(r.ctc, dt, u.speaker, ctc_words_before))
             ctc_words_before += len(r.ctc.words)
-        for x in r.stats.get("suspect", []):
-            x.update(start=round(x["start"] + dt, 3), end=round(x["end"] + dt, 3))
+        r.stats.suspect = [x._replace(start=round(x.start + dt, 3), end=round(x.end + dt, 3)) for x in r.stats.suspect]
         stats_all.append(r.stats)
         name = r.readout
     ot = _merged(ots)
     ctc = _merged(ctcs) if ctcs and len(ctcs) == len(utts) else None
-    weights = [s["phones"] for s in stats_all]  # per-utterance figures weigh by their phones
-    stats: dict = {"dropped_pct": float(np.average([s["dropped_pct"] for s in stats_all], weights=weights)),
-                   "phones": len(ot.phones), "words": len(ot.words), "utterances": len(utts),
-                   "oov": [w for s in stats_all for w in s["oov"]],
-                   "suspect": [x for s in stats_all for x in s["suspect"]],
-                   "pronunciations": [c for s in stats_all for c in s["pronunciations"]]}
-    if "passes" in stats_all[0]:
-        stats["passes"] = stats_all[0]["passes"]
+    weights = [s.phones for s in stats_all]  # per-utterance figures weigh by their phones
+    stats = AlignStats(float(np.average([s.dropped_pct for s in stats_all], weights=weights)),
+                       len(ot.phones), len(ot.words), utterances=len(utts),
+                       oov=[w for s in stats_all for w in s.oov], suspect=[x for s in stats_all for x in s.suspect],
+                       pronunciations=[c for s in stats_all for c in s.pronunciations], passes=stats_all[0].passes)
     if ctc is not None:
-        stats["ctc_peaky_pct"] = float(np.average([s["ctc_peaky_pct"] for s in stats_all], weights=weights))
-        stats["label_delay"] = delay_summary(torch.tensor([p.start for p in ctc.phones]),
-                                             torch.tensor([p.start for p in ot.phones]))
+        stats.ctc_peaky_pct = float(np.average([s.ctc_peaky_pct for s in stats_all], weights=weights))
+        stats.label_delay = delay_summary(torch.tensor([p.start for p in ctc.phones]),
+                                          torch.tensor([p.start for p in ot.phones]))
     elif ctc_model is not None:
-        stats["ctc_skipped"] = next((s["ctc_skipped"] for s in stats_all if "ctc_skipped" in s),
-                                    "not every utterance could be aligned by the CTC twin")
+        stats.ctc_skipped = next((s.ctc_skipped for s in stats_all if s.ctc_skipped is not None),
+                                 "not every utterance could be aligned by the CTC twin")
     wall = time.perf_counter() - t0
-    stats["seconds"] = wall
-    stats["real_time_factor"] = duration / wall if wall > 0 else float("inf")
+    stats.seconds, stats.real_time_factor = wall, duration / wall if wall > 0 else float("inf")
     return FileResult(audio_path, transcript_path, duration, name, ot, ctc, stats, {}, list(utts))

@@ -19,9 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from otalign_cli.alignment.ot import ottc_loss
 from otalign_cli.audio import load_audio
 from otalign_cli.augment import augment
 from otalign_cli.checkpoint import load_checkpoint, save_checkpoint
@@ -29,6 +27,7 @@ from otalign_cli.errors import OtalignError
 from otalign_cli.text.files import read_utf8
 from otalign_cli.features import log_mel
 from otalign_cli.formats.textgrid import read_textgrid
+from otalign_cli.losses import LossBatch, losses_for
 from otalign_cli.model import AlignmentModel, ModelConfig
 from otalign_cli.train_config import TrainConfig
 from otalign_cli.text.languages import DEFAULT_LANGUAGE, get_language
@@ -136,24 +135,6 @@ def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
     return examples
 
 
-def oracle_targets(intervals: list[tuple[float, float]], n: int, frame_shift: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Frame labels (token index, or -1 for silence) and the oracle alpha of gold phone times.
-
-    Oracle alpha gives frame i the share of each token's time it overlaps, divided by that token's
-    duration and by m, so every token gets exactly 1/m and silence gets nothing.
-    """
-    m = len(intervals)
-    starts = torch.tensor([s for s, _ in intervals], dtype=torch.float64)
-    ends = torch.tensor([e for _, e in intervals], dtype=torch.float64)
-    f0 = torch.arange(n, dtype=torch.float64)[:, None] * frame_shift
-    overlap = (torch.minimum(f0 + frame_shift, ends[None]) - torch.maximum(f0, starts[None])).clamp(min=0)
-    alpha = (overlap / (ends - starts).clamp(min=1e-6)[None]).sum(1) / m
-    centre = f0[:, 0] + frame_shift / 2
-    inside = (centre[:, None] >= starts[None]) & (centre[:, None] < ends[None])
-    label = torch.where(inside.any(1), inside.float().argmax(1), torch.full((n,), -1))
-    return label, alpha
-
-
 def batches(examples: list[Example], seconds: float, rng: random.Random) -> list[list[Example]]:
     """Length-sorted buckets of about ``seconds`` of audio each, in random order."""
     order = sorted(examples, key=lambda e: len(e.audio))
@@ -184,48 +165,21 @@ def _collate(batch: list[Example], model: AlignmentModel, rng: random.Random | N
 
 def compute_loss(model: AlignmentModel, batch: list[Example], cfg: TrainConfig, step: int,
                  rng: random.Random | None) -> tuple[torch.Tensor, dict[str, float]]:
+    """The sum of the batch's losses (``cfg.losses``, or the kind's default set; ``losses``), and
+    their unweighted values by name."""
     dev = next(model.parameters()).device
     x, lengths, y, t_lengths = (t.to(dev) for t in _collate(batch, model, rng, cfg))
     out = model(x, lengths)
-    lp, n_len = out["log_probs"], out["lengths"]
-    if cfg.kind == "ctc":
-        loss = F.ctc_loss(lp.transpose(0, 1), y, n_len, t_lengths, blank=0, zero_infinity=True, reduction="sum")
-        loss = loss / t_lengths.sum()
-        return loss, {"ctc": float(loss.detach())}
-    ot = ottc_loss(lp, out["alpha"], y, n_len, t_lengths).float()
-    parts = {"ottc": float(ot.detach())}
-    if cfg.ctc_weight > 0:
-        aux = F.ctc_loss(out["ctc_log_probs"].transpose(0, 1), y, n_len, t_lengths, blank=len(model.cfg.vocab),
-                         zero_infinity=True, reduction="sum") / t_lengths.sum()
-        parts["ctc_aux"] = float(aux.detach())
-        ot = ot + cfg.ctc_weight * aux
-    w = supervised_weight(step, cfg)
-    # Corpora mix in one batch (real speech has transcripts only, synthetic speech gold times):
-    # the supervised term covers the items that have gold times, over their own frames.
-    gold = [b for b, e in enumerate(batch) if e.intervals is not None]
-    if gold and w > 0:
-        sil = model.cfg.vocab.index(SILENCE)
-        ce_terms, a_terms = [], []
-        for b in gold:
-            e, n = batch[b], int(n_len[b])
-            label, oracle = (t.to(dev) for t in oracle_targets(e.intervals, n, model.frame_shift))
-            tok = torch.where(label >= 0, y[b, label.clamp(min=0)], torch.full_like(label, sil))
-            ce_terms.append(F.nll_loss(lp[b, :n], tok, reduction="sum"))
-            alpha = out["alpha"][b, :n]
-            a_terms.append(((alpha / alpha.sum() - oracle.float()) * n).pow(2).sum())
-        frames = n_len[gold].sum()
-        ce, amse = torch.stack(ce_terms).sum() / frames, torch.stack(a_terms).sum() / frames
-        parts.update(ce=float(ce.detach()), alpha_mse=float(amse.detach()))
-        return ot + w * (ce + amse), parts
-    return ot, parts
-
-
-def supervised_weight(step: int, cfg: TrainConfig) -> float:
-    """1 for ``supervised_steps`` steps, then down linearly to the floor over as many steps."""
-    if cfg.supervised_steps <= 0:
-        return cfg.supervised_floor
-    decay = max(0.0, 1 - max(0, step - cfg.supervised_steps) / cfg.supervised_steps)
-    return cfg.supervised_floor + (1 - cfg.supervised_floor) * decay
+    inputs = LossBatch(y, t_lengths, [e.intervals for e in batch])
+    total, parts = None, {}
+    for loss in losses_for(cfg.kind, cfg.losses):
+        term, logged = loss.load()(out, inputs, model, cfg, step)
+        parts.update(logged)
+        if term is not None:
+            total = term if total is None else total + term
+    if total is None:
+        raise ValueError(f"no loss applies to this batch ({', '.join(l.name for l in losses_for(cfg.kind, cfg.losses))})")
+    return total, parts
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:

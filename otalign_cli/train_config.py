@@ -29,4 +29,5 @@ class TrainConfig:
     alpha: str = "softplus"  # alpha head function, softplus or exp (the alpha ablation)
     device: str = "cpu"  # where the model trains: cpu or cuda
     ctc_weight: float = 0.0  # OTTC only: weight of an auxiliary CTC loss on a separate head
+    losses: tuple[str, ...] | None = None  # names in ``losses.REGISTRY``; None: the kind's default set
     extra: dict = field(default_factory=dict)

@@ -211,12 +211,12 @@ def test_files_whose_transcript_seems_wrong_are_listed(tmp_path):
 
 def test_suspects_of_a_killed_run_are_read_back(tmp_path):
     from otalign_cli.batch import read_suspects
+    from otalign_cli.results import Suspect
 
     tsv = tmp_path / "suspects.tsv"
     tsv.write_text("path\tstart\tend\twords\nspk/a.wav\t1.000\t2.500\tto consider\n"
                    "spk/a.wav\t7.000\t8.000\tthe end\nspk/b.wav\t3.0")  # cut mid-line by the kill
-    assert read_suspects(tsv) == {"spk/a.wav": [{"start": 1.0, "end": 2.5, "words": "to consider"},
-                                                {"start": 7.0, "end": 8.0, "words": "the end"}]}
+    assert read_suspects(tsv) == {"spk/a.wav": [Suspect(1.0, 2.5, "to consider"), Suspect(7.0, 8.0, "the end")]}
     assert read_suspects(tmp_path / "none.tsv") == {}
 
 
@@ -231,13 +231,14 @@ def test_no_boundaries_reaches_the_workers(tmp_path):
 
 def test_report_files_escape_tabs_and_newlines_in_names(tmp_path):
     from otalign_cli.batch import Item, Outcome, read_suspects, suspect_rows, tsv_field, tsv_value
+    from otalign_cli.results import Suspect
 
     name = "odd\tname\nwith \\ marks.wav"
     item = Item(tmp_path / name, None, Path(name), "")
-    row = suspect_rows(Outcome(item, "aligned", suspects=[{"start": 1.0, "end": 2.0, "words": "a\tb"}]))
+    row = suspect_rows(Outcome(item, "aligned", suspects=[Suspect(1.0, 2.0, "a\tb")]))
     assert row.count("\t") == 3 and row.count("\n") == 1
     (tmp_path / "suspects.tsv").write_text("path\tstart\tend\twords\n" + row)
-    assert read_suspects(tmp_path / "suspects.tsv") == {name: [{"start": 1.0, "end": 2.0, "words": "a\tb"}]}
+    assert read_suspects(tmp_path / "suspects.tsv") == {name: [Suspect(1.0, 2.0, "a\tb")]}
     assert tsv_value(tsv_field(name)) == name
 
 

@@ -124,11 +124,11 @@ def test_batch_cleans_only_its_own_temporaries(tmp_path):
 
 def test_an_output_that_appears_meanwhile_is_not_replaced(tmp_path):
     from otalign_cli.formats.write import write_outputs
-    from otalign_cli.results import Alignment, FileResult, Segment, Utterance
+    from otalign_cli.results import AlignStats, Alignment, FileResult, Segment, Utterance
 
     res = FileResult(tmp_path / "x.wav", tmp_path / "x.txt", 1.0, "refine",
                      Alignment([Segment("hi", 0.1, 0.5, 0.9, "hi")], [Segment("HH", 0.1, 0.3), Segment("AY", 0.3, 0.5)],
-                               [0, 0]), None, {}, {}, [Utterance("", 0.0, 1.0, "hi")])
+                               [0, 0]), None, AlignStats(0.0, 2, 1), {}, [Utterance("", 0.0, 1.0, "hi")])
     base = tmp_path / "x"
     (tmp_path / "x.json").write_text("made by someone else meanwhile")
     with pytest.raises(OtalignError, match="not replaced"):

@@ -108,8 +108,8 @@ def test_the_anchoring_path_is_found_once_per_file(example, tmp_path, monkeypatc
     txt.write_text(TEXT.replace("leisure to consider", "leisure"))
     ottc = load_models(with_ctc=False).ottc
     res = pipeline.align_file(example[0], txt, ottc, None, variants=False)
-    assert res.stats["suspect"] and len(calls) == 1  # the second, distrusting pass reuses it
+    assert res.stats.suspect and len(calls) == 1  # the second, distrusting pass reuses it
     calls.clear()
     res = pipeline.align_file(example[0], txt, ottc, None)
     # once more only when the audio chose other pronunciations (the phones, so the path, changed)
-    assert res.stats["suspect"] and len(calls) == 1 + bool(res.stats["pronunciations"])
+    assert res.stats.suspect and len(calls) == 1 + bool(res.stats.pronunciations)

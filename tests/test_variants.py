@@ -80,16 +80,16 @@ def test_aligner_reports_and_uses_its_choices(example):
     ottc = load_models(with_ctc=False).ottc
     on = align_file(wav, txt, ottc, None)
     off = align_file(wav, txt, ottc, None, variants=False)
-    assert off.stats["pronunciations"] == []
-    assert on.stats["pronunciations"]  # the example's reader says some words unlike CMUdict's first
-    assert on.stats["phones"] == len(on.ot.phones) == len(on.ot.phone_word)
+    assert off.stats.pronunciations == []
+    assert on.stats.pronunciations  # the example's reader says some words unlike CMUdict's first
+    assert on.stats.phones == len(on.ot.phones) == len(on.ot.phone_word)
     pron = pronounce_transcript(txt.read_text())
     assert [p.label for p in off.ot.phones] == list(pron.phones)
-    for choice in on.stats["pronunciations"]:  # every reported choice is what the phone tier holds
-        w = choice["index"]
-        assert on.ot.words[w].label == choice["word"]
+    for choice in on.stats.pronunciations:  # every reported choice is what the phone tier holds
+        w = choice.index
+        assert on.ot.words[w].label == choice.word
         phones = [p.label for p, owner in zip(on.ot.phones, on.ot.phone_word) if owner == w]
-        assert " ".join(phones) == choice["phones"]
+        assert " ".join(phones) == choice.phones
         assert tuple(phones) in pron.alternatives[w][1:]
 
 

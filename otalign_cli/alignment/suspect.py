@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from otalign_cli.alignment.spans import Spans
-from otalign_cli.results import Alignment
+from otalign_cli.results import Alignment, Stretch, Suspect
 
 
 def assigned_tokens(spans: Spans, targets: torch.Tensor, n: int, vocab_size: int) -> torch.Tensor:
@@ -87,24 +87,24 @@ def merge_stretches(*groups: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(a, b) for a, b in merged]
 
 
-def suspect_report(stretches: list[tuple[int, int]], ot: Alignment, frame_shift: float) -> list[dict]:
+def suspect_report(stretches: list[tuple[int, int]], ot: Alignment, frame_shift: float) -> list[Suspect]:
     """Stretches where the audio does not sound like the transcript, with the words they touch."""
     out = []
     for a, b in stretches:
         start, end = a * frame_shift, b * frame_shift
         # a stretch of untranscribed speech sits between two words: name both
         words = [w.label for w in ot.words if w.end >= start - frame_shift and w.start <= end + frame_shift]
-        out.append({"start": round(start, 3), "end": round(end, 3), "words": " ".join(words)})
+        out.append(Suspect(round(start, 3), round(end, 3), " ".join(words)))
     return out
 
 
 UNTRANSCRIBED_SECONDS = 10.0  # a stretch this long before the first or after the last word is reported
 
 
-def untranscribed_edges(ot: Alignment, duration: float) -> list[dict]:
+def untranscribed_edges(ot: Alignment, duration: float) -> list[Stretch]:
     """Long stretches before the first word and after the last: a transcript that covers only
     part of a recording is aligned to that part, and the report says what it left out."""
     if not ot.words:
         return []
     spans = [(0.0, ot.words[0].start), (ot.words[-1].end, duration)]
-    return [{"start": round(a, 3), "end": round(b, 3)} for a, b in spans if b - a >= UNTRANSCRIBED_SECONDS]
+    return [Stretch(round(a, 3), round(b, 3)) for a, b in spans if b - a >= UNTRANSCRIBED_SECONDS]

@@ -7,6 +7,8 @@ import glob
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from otalign_cli.results import Suspect
+
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3")
 TRANSCRIPT_EXTS = (".txt", ".lab", ".TextGrid")  # a TextGrid transcript has one tier of utterances per speaker
 
@@ -27,7 +29,7 @@ class Outcome:
     duration: float = 0.0
     seconds: float = 0.0
     delays_ms: list[float] = field(default_factory=list)
-    suspects: list[dict] = field(default_factory=list)  # stretches where the audio is unlike the transcript
+    suspects: list[Suspect] = field(default_factory=list)  # stretches where the audio is unlike the transcript
 
 
 def discover(corpus: Path) -> list[Item]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from otalign_cli.batch.corpus import Item, Outcome
+from otalign_cli.results import Suspect
 
 SUSPECTS_HEADER = "path\tstart\tend\twords\n"
 _TSV_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
@@ -33,23 +34,23 @@ def tsv_value(field: str) -> str:
 
 def suspect_rows(outcome: Outcome) -> str:
     """Lines of OUT/suspects.tsv for one file (none if nothing was suspect)."""
-    return "".join(f"{tsv_field(str(outcome.item.rel))}\t{x['start']:.3f}\t{x['end']:.3f}\t{tsv_field(x['words'])}\n"
+    return "".join(f"{tsv_field(str(outcome.item.rel))}\t{x.start:.3f}\t{x.end:.3f}\t{tsv_field(x.words)}\n"
                    for x in outcome.suspects)
 
 
-def read_suspects(path: Path) -> dict[str, list[dict]]:
+def read_suspects(path: Path) -> dict[str, list[Suspect]]:
     """Per file, the suspect stretches an earlier run recorded in ``path`` (suspects.tsv).
 
     A run that was killed leaves the rows of the files it finished, perhaps with a cut last line,
     which is ignored; so a resumed run can still list the files it skips.
     """
-    out: dict[str, list[dict]] = {}
+    out: dict[str, list[Suspect]] = {}
     if not path.is_file():
         return out
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines()[1:]:
         parts = line.split("\t")
         try:
-            row = {"start": float(parts[1]), "end": float(parts[2]), "words": tsv_value(parts[3])}
+            row = Suspect(float(parts[1]), float(parts[2]), tsv_value(parts[3]))
         except (IndexError, ValueError):
             continue
         out.setdefault(tsv_value(parts[0]), []).append(row)
@@ -72,10 +73,10 @@ def record_path(out: Path, item: Item) -> Path:
     return out / RECORDS / (str(item.rel) + ".json")
 
 
-def recorded_suspects(out: Path, item: Item) -> list[dict] | None:
+def recorded_suspects(out: Path, item: Item) -> list[Suspect] | None:
     """The suspect stretches written with the file's outputs, or None (no record, or unreadable)."""
     try:
-        return json.loads(record_path(out, item).read_text(encoding="utf-8"))["suspects"]
+        return [Suspect(**x) for x in json.loads(record_path(out, item).read_text(encoding="utf-8"))["suspects"]]
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -17,11 +17,12 @@ from otalign_cli.batch.corpus import Item, Outcome, adapt_groups, collisions, le
 from otalign_cli.batch.reports import recorded_suspects
 from otalign_cli.batch.worker import WorkerSettings, align_group, align_one, init_worker
 from otalign_cli.formats import OutputOptions
+from otalign_cli.results import Suspect
 
 def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jobs: int, overwrite: bool,
               model: Path | None = None, ctc_model: Path | None = None, with_ctc: bool = True,
               device: str = "cpu", backend: str = "local", address: str | None = None,
-              group_size: int | None = None, previous_suspects: dict[str, list[dict]] | None = None,
+              group_size: int | None = None, previous_suspects: dict[str, list[Suspect]] | None = None,
               *, passes: int, boundaries: bool = True, frames: bool = True, variants: bool = True,
               adapt: str = "none", dictionary: Path | None = None,
               output_options: OutputOptions | None = None, in_process: bool = True,

@@ -95,7 +95,7 @@ def _write(item: Item, res, out: Path, formats: list[str]) -> Outcome:
     overwrite = _WORKER.get("overwrite", False)
     # without --overwrite, formats already written (perhaps edited by hand since) are left alone
     missing = [f for f in formats if overwrite or not all(p.exists() for p in output_paths(base, f))]
-    suspects = res.stats.get("suspect", [])
+    suspects = [x._asdict() for x in res.stats.suspect]
     try:
         write_outputs(base, missing, res, _WORKER["models"], _WORKER["output_options"], replace=overwrite,
                       extra=[(record_path(out, item), json.dumps({"suspects": suspects}) + "\n")])
@@ -104,8 +104,8 @@ def _write(item: Item, res, out: Path, formats: list[str]) -> Outcome:
     except Exception as err:  # one broken file must never stop the corpus
         return _internal_error(item, err)
     delays = [(c.start - o.start) * 1000 for c, o in zip(res.ctc.phones, res.ot.phones)] if res.ctc else []
-    return Outcome(item, "aligned", duration=res.duration, seconds=res.stats["seconds"], delays_ms=delays,
-                   suspects=res.stats.get("suspect", []))
+    return Outcome(item, "aligned", duration=res.duration, seconds=res.stats.seconds, delays_ms=delays,
+                   suspects=res.stats.suspect)
 
 
 def align_one(item: Item, out: Path, formats: list[str], readout: str) -> Outcome:

@@ -51,38 +51,38 @@ def _fmt_ms(v: float | None) -> str:
 
 def report_table(res, min_confidence: float | None = None) -> Table:
     s = res.stats
-    passes = f", {res.stats['passes']} passes" if res.stats.get("passes", 1) > 1 else ""
+    passes = f", {s.passes} passes" if (s.passes or 1) > 1 else ""
     t = Table(title=f"{res.audio.name}  ({res.duration:.2f} s)", show_header=True)
     t.add_column("measure")
     t.add_column("value", justify="right")
     t.add_row("readout", f"{res.readout}{passes}")
     t.add_row("words aligned", str(len(res.ot.words)))
     t.add_row("phones aligned", str(len(res.ot.phones)))
-    if s.get("utterances"):
-        t.add_row("utterances (speaker tiers)", str(s["utterances"]))
-    if s.get("oov"):
-        t.add_row("words pronounced by G2P", ", ".join(s["oov"]))
-    if s.get("pronunciations"):
-        t.add_row("pronunciations chosen by the audio", "\n".join(f"{c['word']}: {c['phones']}" for c in s["pronunciations"]))
+    if s.utterances:
+        t.add_row("utterances (speaker tiers)", str(s.utterances))
+    if s.oov:
+        t.add_row("words pronounced by G2P", ", ".join(s.oov))
+    if s.pronunciations:
+        t.add_row("pronunciations chosen by the audio", "\n".join(f"{c.word}: {c.phones}" for c in s.pronunciations))
     if res.ctc is not None:
-        d = s.get("label_delay", {})
+        d = s.label_delay or {}
         t.add_row("label delay CTC - OT, mean (ms)", _fmt_ms(d.get("mean_ms")))
         t.add_row("label delay CTC - OT, median (ms)", _fmt_ms(d.get("median_ms")))
         t.add_row("label delay CTC - OT, p90 (ms)", _fmt_ms(d.get("p90_ms")))
-        t.add_row("CTC peaky (% frames on blank)", f"{s['ctc_peaky_pct']:.1f}")
-    elif "ctc_skipped" in s:
-        t.add_row("CTC comparison", s["ctc_skipped"])
-    t.add_row("OT dropped (% frames)", f"{s['dropped_pct']:.1f}")
-    if s.get("untranscribed"):
+        t.add_row("CTC peaky (% frames on blank)", f"{s.ctc_peaky_pct:.1f}")
+    elif s.ctc_skipped is not None:
+        t.add_row("CTC comparison", s.ctc_skipped)
+    t.add_row("OT dropped (% frames)", f"{s.dropped_pct:.1f}")
+    if s.untranscribed:
         t.add_row("no transcribed words (start or end of the file)",
-                  "\n".join(f"{x['start']:.2f}-{x['end']:.2f} s" for x in s["untranscribed"]))
-    suspects = [f"{x['start']:.2f}-{x['end']:.2f} s: {x['words']}" for x in s.get("suspect", [])]
+                  "\n".join(f"{x.start:.2f}-{x.end:.2f} s" for x in s.untranscribed))
+    suspects = [f"{x.start:.2f}-{x.end:.2f} s: {x.words}" for x in s.suspect]
     t.add_row("suspect stretches (audio unlike the transcript)", "\n".join(suspects) or "none")
     if min_confidence is not None:
         low = [f"{w.label} ({w.confidence:.2f}, {w.start:.2f} s)" for w in res.ot.words
                if w.confidence is not None and w.confidence < min_confidence]
         t.add_row(f"words with confidence < {min_confidence:g}", "\n".join(low) or "none")
-    t.add_row("speed (x real time)", f"{s['real_time_factor']:.0f}")
+    t.add_row("speed (x real time)", f"{s.real_time_factor:.0f}")
     return t
 
 

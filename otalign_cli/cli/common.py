@@ -32,6 +32,7 @@ from otalign_cli.formats import FORMATS, PHONE_SETS, OutputOptions  # noqa: E402
 from otalign_cli.alignment.readouts import DEFAULT_PASSES, DEFAULT_READOUT, READOUTS  # noqa: E402,F401  (no torch either)
 from otalign_cli.encoders import ENCODERS  # noqa: E402  (nor here)
 from otalign_cli.text.languages import REGISTRY as LANGUAGES  # noqa: E402  (nor here)
+from otalign_cli.losses import LOSSES  # noqa: E402  (nor here)
 
 Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # every registered output format
 PhoneSet = Enum("PhoneSet", {name: name for name in PHONE_SETS}, type=str)
@@ -62,6 +63,7 @@ MaxCueSecondsOption = Annotated[float, typer.Option("--max-cue-seconds", callbac
 Readout = Enum("Readout", {name: name for name in READOUTS}, type=str)  # the registry's, in its order
 Encoder = Enum("Encoder", {name: name for name in ENCODERS}, type=str)
 Language = Enum("Language", {code: code for code in LANGUAGES}, type=str)
+LossName = Enum("LossName", {name: name for name in LOSSES}, type=str)
 
 
 class Device(str, Enum):

@@ -16,6 +16,7 @@ from otalign_cli.cli.common import (
     Device,
     Encoder,
     Language,
+    LossName,
     _can_write,
     _device,
     _non_negative,
@@ -91,6 +92,7 @@ def train(
     encoder: Annotated[Encoder, typer.Option("--encoder", help="Encoder architecture (new models only; otalign_cli/encoders).")] = Encoder(_T.encoder),
     language: Annotated[Language, typer.Option("--language", help="How transcripts are pronounced, and the phones it learns (new models only; otalign_cli/text/languages).")] = Language(_T.language),
     device: Annotated[Device, typer.Option("--device", help="Where the model trains (auto picks CUDA when there is a GPU).")] = Device.auto,
+    loss: Annotated[Optional[list[LossName]], typer.Option("--loss", help="Train with this loss (repeatable; otalign_cli/losses) instead of the kind's set: ottc, ctc_aux, supervised for OTTC; ctc for CTC.")] = None,
     ctc_weight: Annotated[float, typer.Option("--ctc-weight", callback=_non_negative, help="OTTC only: weight of an auxiliary CTC loss on its own head (0: none).")] = _T.ctc_weight,
     alpha: Annotated[str, typer.Option("--alpha", help="softplus or exp: how the alpha head's output becomes a weight (new OTTC models only).")] = _T.alpha,
     log: Annotated[Optional[Path], typer.Option("--log", help="Append one JSON line per step (step, lr, loss and its parts, seconds) to this file.")] = None,
@@ -113,6 +115,13 @@ def train(
         fail(f"--alpha must be {' or '.join(ALPHA_FUNCTIONS)}, not {alpha!r}", code=2)
     if supervised_floor < 0:
         fail(f"--supervised-floor must be >= 0, not {supervised_floor:g}", code=2)
+    losses = tuple(x.value for x in loss) if loss else None
+    try:
+        from otalign_cli.losses import losses_for
+
+        losses_for(kind, losses)
+    except ValueError as err:
+        fail(f"--loss: {err}", code=2)
     if ctc_weight < 0 or (ctc_weight > 0 and kind != "ottc"):
         fail(f"--ctc-weight must be >= 0 and is for --kind ottc only (got {ctc_weight:g} with {kind})", code=2)
     dev = _device(device.value)
@@ -129,7 +138,7 @@ def train(
     if not examples:
         fail(f"{corpus}: no audio with transcripts found")
     cfg = TrainConfig(kind=kind, steps=steps, batch_seconds=batch_seconds, lr=lr, warmup=warmup, stop_after=stop_after, augment=augment,
-                      supervised_steps=supervised_steps, threads=threads, seed=seed, subsample=subsample, hidden=hidden, encoder=encoder.value, alpha=alpha, language=lang,
+                      supervised_steps=supervised_steps, threads=threads, seed=seed, subsample=subsample, hidden=hidden, encoder=encoder.value, alpha=alpha, language=lang, losses=losses,
                       device=dev, ctc_weight=ctc_weight, supervised_floor=supervised_floor)
     with _training_progress() as progress:
         task = progress.add_task(f"training {kind}", total=min(steps, stop_after or steps), loss="")

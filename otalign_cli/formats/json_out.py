@@ -41,14 +41,14 @@ def result_dict(res: FileResult, models: dict[str, dict], ctx: OutputContext | N
         "phone_set": ctx.options.phone_set,
         "words": _words(res.ot, ctx),
         # timings stay out of the file, so the same input always gives the same bytes
-        "stats": {k: v for k, v in res.stats.items() if k not in ("label_delay", "seconds", "real_time_factor")},
+        "stats": {k: v for k, v in res.stats.to_dict().items() if k not in ("label_delay", "seconds", "real_time_factor")},
     }
     if any(u.speaker for u in res.utterances) or ctx.options.include_original_text:
         d["utterances"] = [{"speaker": u.speaker, "start": round(u.start, 4), "end": round(u.end, 4), "text": u.text}
                            for u in res.utterances]
     if res.ctc is not None:
         d["ctc"] = {"model": models.get("ctc", {}), "words": _words(res.ctc, ctx)}
-        d["label_delay"] = res.stats.get("label_delay", {})
+        d["label_delay"] = res.stats.label_delay or {}
     return d
 
 
