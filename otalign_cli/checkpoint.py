@@ -102,6 +102,10 @@ def load_checkpoint(path: Path, expect_kind: str | None = None,
         raise OtalignError(path, f"holds a {cfg.kind.upper()} model, but an {expect_kind.upper()} model is needed here"
                                  if expect_kind == "ottc" else
                                  f"holds an {cfg.kind.upper()} model, but a {expect_kind.upper()} model is needed here")
+    # the pipeline computes one kind of features (``features.log_mel``): a model that read others would misalign
+    if FeatureConfig(**blob.get("features", {})) != FeatureConfig():
+        raise OtalignError(path, f"a model of other features ({blob['features']}) than otalign computes "
+                                 f"({FeatureConfig().to_dict()})")
     if cfg.language not in LANGUAGES:
         raise OtalignError(path, f"a model for language {cfg.language!r}, which this otalign does not have "
                                  f"(it has: {', '.join(sorted(LANGUAGES))})")

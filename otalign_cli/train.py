@@ -9,7 +9,6 @@ the OTTC loss takes over. The CTC twin is trained with plain CTC on the same dat
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import time
@@ -28,6 +27,7 @@ from otalign_cli.text.files import read_utf8
 from otalign_cli.features import log_mel
 from otalign_cli.formats.textgrid import read_textgrid
 from otalign_cli.losses import LossBatch, losses_for
+from otalign_cli.manifest import read_manifest
 from otalign_cli.model import AlignmentModel, ModelConfig
 from otalign_cli.train_config import TrainConfig
 from otalign_cli.text.languages import DEFAULT_LANGUAGE, get_language
@@ -79,16 +79,7 @@ def corpus_entries(root: Path, split: str | None = None, evaluation: bool = Fals
     entries: list[tuple[Path, str]] = []
     manifest = root / "manifest.jsonl"
     if manifest.is_file():
-        for n, line in enumerate(read_utf8(manifest, "manifest").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-                entries.append((root / rec["audio"], rec.get("split", "train")))
-            except json.JSONDecodeError as err:
-                raise OtalignError(manifest, f"line {n}: not valid JSON ({err.msg})") from None
-            except (KeyError, TypeError):
-                raise OtalignError(manifest, f'line {n}: a record needs an "audio" path') from None
+        entries = [(root / r.audio, r.split) for r in read_manifest(manifest)]
     else:
         entries = [(p, "train") for p in sorted(root.rglob("*")) if p.suffix.lower() in AUDIO_EXTS]
     if split is not None:

@@ -203,3 +203,4 @@ def test_a_registered_loss_trains(tmp_path):
             losses.losses_for("ctc", ("alpha_spread",))
     finally:
         del losses.REGISTRY["alpha_spread"]
+

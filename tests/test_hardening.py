@@ -144,3 +144,18 @@ def test_plot_never_writes_over_its_input(example):
     before = wav.read_bytes()
     proc = run_cli("plot", wav, txt, "-o", wav, "--overwrite")
     assert proc.returncode == 1 and "would overwrite an input" in proc.stderr and wav.read_bytes() == before
+
+
+def test_a_model_of_other_features_is_refused(tmp_path):
+    from otalign_cli.checkpoint import load_checkpoint, save_checkpoint
+    from otalign_cli.errors import OtalignError
+    from otalign_cli.features import FeatureConfig
+    from otalign_cli.model import AlignmentModel, ModelConfig
+    from otalign_cli.train import vocab_for
+
+    model = AlignmentModel(ModelConfig("ottc", vocab_for("ottc")))
+    save_checkpoint(tmp_path / "same.pt", model, "same", {})
+    save_checkpoint(tmp_path / "other.pt", model, "other", {}, features=FeatureConfig(frame_shift_ms=12.5))
+    assert load_checkpoint(tmp_path / "same.pt")[0].cfg.kind == "ottc"
+    with pytest.raises(OtalignError, match=r"a model of other features \(.*'frame_shift_ms': 12.5"):
+        load_checkpoint(tmp_path / "other.pt")

@@ -8,12 +8,11 @@ Deterministic for a seed: every random choice comes from a generator seeded per 
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import re
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ import soundfile as sf
 import soxr
 
 from otalign_cli.formats.textgrid import write_textgrid
+from otalign_cli.manifest import Recording, write_manifest
 from otalign_cli.synth import RESERVED_VOICES, espeak, flite
 from otalign_cli.synth.festival import SynthJob, Synthesized, synthesize
 from otalign_cli.synth.festival import VOICES as FESTIVAL_VOICES
@@ -59,6 +59,12 @@ class Utterance:
     stretch: float
     f0_mean: float
     split: str
+
+    def record(self) -> Recording:
+        """Its line of the corpus manifest."""
+        return Recording(self.audio, self.split, self.id, self.text, self.textgrid, self.duration,
+                         extra={"voice": self.voice, "engine": self.engine, "speed": self.speed,
+                                "stretch": self.stretch, "f0_mean": self.f0_mean})
 
 
 def fortune_sentences(folder: Path = FORTUNE_DIR, min_words: int = 4, max_words: int = 22) -> list[str]:
@@ -219,7 +225,5 @@ def build_corpus(
             if progress:
                 progress(len(chunk))
     utts.sort(key=lambda u: u.id)
-    with open(outdir / "manifest.jsonl", "w", encoding="utf-8") as f:
-        for u in utts:
-            f.write(json.dumps(asdict(u)) + "\n")
+    write_manifest(outdir / "manifest.jsonl", [u.record() for u in utts])
     return utts

@@ -9,14 +9,13 @@ pitch: the set measures how the bundled models do on voices and texts they never
 
 from __future__ import annotations
 
-import json
 import random
-from dataclasses import asdict
 from pathlib import Path
 
 import soundfile as sf
 
 from otalign_cli.formats.textgrid import write_textgrid
+from otalign_cli.manifest import write_manifest
 from otalign_cli.synth import festival, flite
 from otalign_cli.synth.corpus import SAMPLE_RATE, Utterance, flite_wav, fortune_sentences, split_of
 from otalign_cli.synth.festival import SynthJob
@@ -62,6 +61,5 @@ def build_evaluation_set(outdir: Path, per_voice: int, seed: int = 0) -> list[Ut
             utts.append(Utterance(s.utt_id, str(s.wav.relative_to(outdir)), text,
                                   str(s.wav.with_suffix(".TextGrid").relative_to(outdir)), round(duration, 4),
                                   voice, engine, 1.0, 1.0, 0.0, "eval"))
-    with open(outdir / "manifest.jsonl", "w", encoding="utf-8") as f:
-        f.writelines(json.dumps(asdict(u)) + "\n" for u in utts)
+    write_manifest(outdir / "manifest.jsonl", [u.record() for u in utts])
     return utts

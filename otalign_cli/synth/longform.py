@@ -18,6 +18,7 @@ from otalign_cli.audio import SAMPLE_RATE, load_audio
 from otalign_cli.errors import OtalignError
 from otalign_cli.formats.atomic import write_text_atomic, write_with
 from otalign_cli.formats.textgrid import read_textgrid, write_textgrid
+from otalign_cli.manifest import read_manifest
 
 
 @dataclass
@@ -35,9 +36,8 @@ def corpus_utterances(root: Path, split: str | None) -> list[tuple[Path, str]]:
     manifest = root / "manifest.jsonl"
     if not manifest.is_file():
         raise OtalignError(root, "no manifest.jsonl: not a corpus made by `otalign synth`")
-    rows = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines() if line.strip()]
-    out = [(root / r["audio"], r["text"]) for r in rows
-           if (split is None or r.get("split") == split) and (root / r["textgrid"]).is_file()]
+    out = [(root / r.audio, r.text) for r in read_manifest(manifest)
+           if (split is None or r.split == split) and r.textgrid and r.text is not None and (root / r.textgrid).is_file()]
     if not out:
         raise OtalignError(root, f"no utterances with gold TextGrids{f' in split {split!r}' if split else ''}")
     return out

@@ -19,6 +19,7 @@ import soundfile as sf
 from otalign_cli.audio import SAMPLE_RATE, load_audio
 from otalign_cli.errors import OtalignError
 from otalign_cli.formats.atomic import write_text_atomic, write_with
+from otalign_cli.manifest import Recording, write_manifest
 from otalign_cli.text.pronounce import pronounce_transcript
 
 
@@ -48,10 +49,10 @@ def write_corpus(utterances: list[Utterance], out: Path, source: str, licence: s
             write_with(wav, lambda tmp, s=samples: sf.write(str(tmp), s, SAMPLE_RATE, subtype="PCM_16", format="WAV"))
         write_text_atomic(wav.with_suffix(".txt"), u.text.strip() + "\n")
         seconds += len(samples) / SAMPLE_RATE
-        records.append({"audio": wav.name, "speaker": u.speaker, "split": u.split, "source": source})
-    write_text_atomic(out / "manifest.jsonl", "".join(json.dumps(r) + "\n" for r in records))
+        records.append(Recording(wav.name, u.split, speaker=u.speaker, source=source))
+    write_manifest(out / "manifest.jsonl", records)
     totals = {"source": source, "licence": licence, "utterances": len(records), "skipped": skipped,
-              "hours": round(seconds / 3600, 3), "speakers": len({r["speaker"] for r in records})}
+              "hours": round(seconds / 3600, 3), "speakers": len({r.speaker for r in records})}
     write_text_atomic(out / "corpus.json", json.dumps(totals, indent=1) + "\n")
     print(json.dumps(totals))
     return totals
