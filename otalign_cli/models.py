@@ -34,6 +34,18 @@ def resolve_device(device: str) -> str:
     return device
 
 
+def full_float32_on_cuda() -> None:
+    """Aligning on a GPU computes in full float32, as on the CPU: alignment times must not depend on
+    the device. PyTorch lets cuDNN's convolutions and recurrent layers use TF32 (10-bit mantissas)
+    on Ampere and newer GPUs by default. With it, on an H200 (2026-11-26), the encoder's
+    posteriors differed from the CPU's by more than 1e-3 (tests/test_longform.py) and a batch's
+    word times by up to 77 ms; TF32 is the likely cause, not yet confirmed on a GPU."""
+    import torch
+
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+
+
 @dataclass
 class Models:
     """An OTTC model and, if asked for, its CTC twin, with their checkpoints' metadata."""
@@ -49,6 +61,8 @@ def load_models(model: Path | None = None, ctc_model: Path | None = None, with_c
     """The OTTC model (default: the bundled one) and, ``with_ctc``, its CTC twin; ``boundaries``
     False drops the OTTC model's boundary model (``--no-boundaries``), ``frames`` False its frame
     model (``--no-frames``)."""
+    if str(device).startswith("cuda"):
+        full_float32_on_cuda()
     ottc, meta = load_checkpoint(model or models_dir() / DEFAULT_OTTC, expect_kind="ottc", device=device)
     if not boundaries:
         ottc.set_boundary_model(None)

@@ -78,3 +78,14 @@ def test_no_import_cycle():
     for m in sorted(graph):
         if m not in state:
             visit(m)
+
+
+def test_every_package_is_installed():
+    """pyproject.toml lists the packages setuptools installs: a sub-package missing there works in
+    this checkout and is absent from a wheel."""
+    import tomllib
+
+    root = Path(otalign_cli.__file__).parent
+    listed = set(tomllib.loads((root.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(root.parent).parts) for p in root.rglob("__init__.py")}
+    assert found - listed == set()

@@ -95,6 +95,17 @@ def adapt_groups(items: list[Item], mode: str) -> list[tuple[list[Item], bool]]:
     return groups + [([item], False) for item in by_speaker.get("", [])]
 
 
+def work_units(items: list[Item], adapt: str, group_size: int) -> list[tuple[list[Item], bool | None]]:
+    """The units of work of a run, the same for worker processes and Ray actors: (files, adapt
+    them?) per ``adapt_groups``; else files sharing batched encoder passes (``length_groups``,
+    False), or, with ``group_size`` 1, each file alone (None: ``align_one``)."""
+    if adapt != "none":
+        return adapt_groups(items, adapt)
+    if group_size <= 1:
+        return [([item], None) for item in items]
+    return [(g, False) for g in length_groups(items, group_size)]
+
+
 def length_groups(items: list[Item], size: int) -> list[list[Item]]:
     """Items sorted by audio length (unreadable files first) in groups of ``size``: similar lengths
     share an encoder batch, so little of it is padding."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from otalign_cli.batch.corpus import Item, Outcome, adapt_groups
+from otalign_cli.batch.corpus import Item, Outcome
 from otalign_cli.batch.worker import WorkerSettings, align_group, align_one, init_worker
 from otalign_cli.errors import OtalignError
 
@@ -30,9 +30,11 @@ class _Aligner:
         return align_group(items, out, formats, readout, adapt)
 
 
-def run_on_ray(todo: list[Item], out: Path, formats: list[str], readout: str, actors: int, address: str | None,
-               settings: WorkerSettings, adapt: str = "none") -> Iterator[Outcome]:
-    """Yield outcomes as actors finish them. ``address`` None starts a local Ray with ``actors`` CPUs."""
+def run_on_ray(units: list[tuple[list[Item], bool | None]], out: Path, formats: list[str], readout: str, actors: int,
+               address: str | None, settings: WorkerSettings) -> Iterator[Outcome]:
+    """Yield outcomes as actors finish the units of work (``corpus.work_units``, the same as the
+    local workers get: on a GPU, files batched by length). ``address`` None starts a local Ray
+    with ``actors`` CPUs."""
     try:
         import ray
         from ray.util import ActorPool
@@ -50,12 +52,14 @@ def run_on_ray(todo: list[Item], out: Path, formats: list[str], readout: str, ac
         on_gpu = str(settings.device).startswith("cuda")
         remote = ray.remote(num_cpus=1, num_gpus=1 if on_gpu else 0)(_Aligner)
         pool = ActorPool([remote.remote(settings) for _ in range(actors)])
-        if adapt != "none":
-            for outcomes in pool.map_unordered(lambda actor, g: actor.align_group.remote(g[0], out, formats, readout, g[1]),
-                                               adapt_groups(todo, adapt)):
-                yield from outcomes
-        else:
-            yield from pool.map_unordered(lambda actor, item: actor.align.remote(item, out, formats, readout), todo)
+        def submit(actor, unit):
+            items, adapted = unit
+            if adapted is None:
+                return actor.align.remote(items[0], out, formats, readout)
+            return actor.align_group.remote(items, out, formats, readout, adapted)
+
+        for result in pool.map_unordered(submit, units):
+            yield from result if isinstance(result, list) else [result]
     finally:
         if started_here:
             ray.shutdown()

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from otalign_cli.batch.corpus import Item, Outcome, adapt_groups, collisions, length_groups, pending
+from otalign_cli.batch.corpus import Item, Outcome, collisions, pending, work_units
 from otalign_cli.batch.reports import recorded_suspects
 from otalign_cli.batch.worker import WorkerSettings, align_group, align_one, init_worker
 from otalign_cli.formats import OutputOptions
@@ -56,26 +56,22 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
                       else (previous_suspects or {}).get(str(item.rel), []))
     if not todo:
         return
+    if group_size is None:
+        group_size = 16 if str(device).startswith("cuda") else 1
+    units = work_units(todo, adapt, group_size)
     if backend == "ray":
         from otalign_cli.batch.on_ray import run_on_ray
 
         settings = WorkerSettings(model, ctc_model, with_ctc, device, 1, passes, boundaries, frames, variants, dictionary,
                                   output_options or OutputOptions(), overwrite)
-        yield from run_on_ray(todo, out, formats, readout, jobs, address, settings, adapt)
+        yield from run_on_ray(units, out, formats, readout, jobs, address, settings)
         return
-    if group_size is None:
-        group_size = 16 if str(device).startswith("cuda") else 1
     threads = max(1, threads)
     settings = WorkerSettings(model, ctc_model, with_ctc, device, threads, passes, boundaries, frames, variants,
                               dictionary,
                               output_options or OutputOptions(), overwrite)
-    # one task per file, per length group or per adaptation group: the same list either way
-    if adapt != "none":
-        tasks = [(align_group, (g, out, formats, readout, adapted)) for g, adapted in adapt_groups(todo, adapt)]
-    elif group_size <= 1:
-        tasks = [(align_one, (item, out, formats, readout)) for item in todo]
-    else:
-        tasks = [(align_group, (g, out, formats, readout)) for g in length_groups(todo, group_size)]
+    tasks = [(align_one, (g[0], out, formats, readout)) if adapted is None
+             else (align_group, (g, out, formats, readout, adapted)) for g, adapted in units]
     if jobs == 1 and in_process:
         # one worker: this process is it (no second start of torch, the models and CMUdict)
         init_worker(settings)
