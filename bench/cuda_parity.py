@@ -38,6 +38,7 @@ def main() -> int:
     ap.add_argument("--files", type=int, default=16)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--against", default="cuda", help="the device compared with the CPU (cpu: a dry run of this script)")
+    ap.add_argument("--tf32", action="store_true", help="let cuDNN and matmuls use TF32 again (what otalign turns off), to see what it changes")
     args = ap.parse_args()
     gpu = args.against
     if gpu.startswith("cuda") and not torch.cuda.is_available():
@@ -47,16 +48,18 @@ def main() -> int:
     pairs = pairs[:args.files]
     devices = ("cpu", gpu)
     models = {d: otalign.load_models(device=d) for d in devices}
+    if args.tf32:
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = True
 
     from otalign_cli.pipeline import forward, prepare
 
     post = 0.0
     for a, t in pairs:
-        p = prepare(a, t)
+        p = prepare(a, t, None, models["cpu"].ottc.cfg.language)
         lp = [forward(models[d].ottc, p.feats, d, 1).log_probs.exp().cpu() for d in devices]
         post = max(post, float((lp[0] - lp[1]).abs().max()))
     name = torch.cuda.get_device_name() if gpu.startswith("cuda") else gpu
-    print(f"{name}, torch {torch.__version__}, {len(pairs)} files")
+    print(f"{name}, torch {torch.__version__}, {len(pairs)} files, TF32 {'on' if args.tf32 else 'off'}")
     print(f"encoder posteriors, largest |CPU - {gpu}|: {post:.2e}")
 
     def one_by_one(d):
@@ -75,7 +78,7 @@ def main() -> int:
                 if d.startswith("cuda"):
                     torch.cuda.synchronize()
                 secs[k].append(time.perf_counter() - t0)
-        diffs = [max_diff(a, b) for a, b in zip(*out)]
+        diffs = [max_diff(a, b) for a, b in zip(*out) if not isinstance(a, Exception) and not isinstance(b, Exception)]
         w, ph = max(x[0] for x in diffs), max(x[1] for x in diffs)
         c, g = statistics.median(secs[0]), statistics.median(secs[1])
         print(f"{name}: largest |CPU - {gpu}| words {w * 1000:.1f} ms, phones {ph * 1000:.1f} ms; "

@@ -47,7 +47,7 @@ def align(audio: str | Path, transcript: str | Path, models: Models | None = Non
     from otalign_cli.text.dictionary import read_dictionary
 
     models = models or load_models(device=device)
-    lexicon = read_dictionary(Path(dictionary)) if dictionary else None
+    lexicon = read_dictionary(Path(dictionary), models.ottc.cfg.language) if dictionary else None
     return align_file(Path(audio), Path(transcript), models.ottc, models.ctc, readout, device, passes, variants,
                       lexicon)
 
@@ -64,7 +64,7 @@ def align_many(pairs: Iterable[tuple[str | Path, str | Path]], models: Models | 
     from otalign_cli.text.dictionary import read_dictionary
 
     models = models or load_models(device=device)
-    lexicon = read_dictionary(Path(dictionary)) if dictionary else None
+    lexicon = read_dictionary(Path(dictionary), models.ottc.cfg.language) if dictionary else None
     return align_files([(Path(a), Path(t)) for a, t in pairs], models.ottc, models.ctc, readout, device, passes,
                        variants, AdaptConfig() if adapt else None, lexicon)
 

@@ -103,7 +103,11 @@ def load_checkpoint(path: Path, expect_kind: str | None = None,
                                  if expect_kind == "ottc" else
                                  f"holds an {cfg.kind.upper()} model, but a {expect_kind.upper()} model is needed here")
     # the pipeline computes one kind of features (``features.log_mel``): a model that read others would misalign
-    if FeatureConfig(**blob.get("features", {})) != FeatureConfig():
+    try:
+        features = FeatureConfig(**blob.get("features", {}))
+    except TypeError:
+        raise OtalignError(path, f"unreadable feature config ({str(blob.get('features'))[:120]})") from None
+    if features != FeatureConfig():
         raise OtalignError(path, f"a model of other features ({blob['features']}) than otalign computes "
                                  f"({FeatureConfig().to_dict()})")
     if cfg.language not in LANGUAGES:

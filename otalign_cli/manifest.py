@@ -42,9 +42,16 @@ class Recording:
 
     @classmethod
     def from_dict(cls, d: dict) -> Recording:
+        """A record from one parsed line; ``ValueError`` saying what is wrong with it."""
+        if not isinstance(d, dict) or not isinstance(d.get("audio"), str):
+            raise ValueError('a record needs an "audio" path')
         known = {k: d[k] for k in (*_BEFORE, *_AFTER) if k in d}
-        if not isinstance(known.get("audio"), str):
-            raise KeyError("audio")
+        for k, v in known.items():
+            if k == "duration":
+                if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                    raise ValueError(f'"duration" must be a number of seconds, not {v!r}')
+            elif v is not None and not isinstance(v, str):
+                raise ValueError(f'"{k}" must be text, not {v!r}')
         return cls(**known, extra={k: v for k, v in d.items() if k not in known})
 
 
@@ -60,10 +67,9 @@ def read_manifest(path: Path) -> list[Recording]:
         if not line.strip():
             continue
         try:
-            d = json.loads(line)
-            out.append(Recording.from_dict(d))
+            out.append(Recording.from_dict(json.loads(line)))
         except json.JSONDecodeError as err:
             raise OtalignError(path, f"line {n}: not valid JSON ({err.msg})") from None
-        except (KeyError, TypeError, AttributeError):
-            raise OtalignError(path, f'line {n}: a record needs an "audio" path') from None
+        except ValueError as err:
+            raise OtalignError(path, f"line {n}: {err}") from None
     return out

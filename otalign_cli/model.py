@@ -30,6 +30,8 @@ class ModelConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["vocab"] = list(self.vocab)
+        if self.language == "en":  # as before languages existed: an older otalign still reads the file
+            del d["language"]
         return d
 
     @classmethod

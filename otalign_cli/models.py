@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from otalign_cli.checkpoint import load_checkpoint
+from otalign_cli.errors import OtalignError
 from otalign_cli.model import AlignmentModel
 
 DEFAULT_OTTC = "en-ottc.pt"
@@ -39,7 +40,8 @@ def full_float32_on_cuda() -> None:
     the device. PyTorch lets cuDNN's convolutions and recurrent layers use TF32 (10-bit mantissas)
     on Ampere and newer GPUs by default. With it, on an H200 (2026-11-26), the encoder's
     posteriors differed from the CPU's by more than 1e-3 (tests/test_longform.py) and a batch's
-    word times by up to 77 ms; TF32 is the likely cause, not yet confirmed on a GPU."""
+    word times by up to 77 ms; TF32 is the likely cause, not yet confirmed on a GPU
+    (``bench/cuda_parity.py --tf32`` compares). The setting is torch's, for the whole process."""
     import torch
 
     torch.backends.cudnn.allow_tf32 = False
@@ -70,7 +72,11 @@ def load_models(model: Path | None = None, ctc_model: Path | None = None, with_c
         ottc.set_frame_model(None)
     if not with_ctc:
         return Models(ottc, meta)
-    ctc, cmeta = load_checkpoint(ctc_model or models_dir() / DEFAULT_CTC, expect_kind="ctc", device=device)
+    ctc_path = ctc_model or models_dir() / DEFAULT_CTC
+    ctc, cmeta = load_checkpoint(ctc_path, expect_kind="ctc", device=device)
+    if ctc.cfg.language != ottc.cfg.language:
+        raise OtalignError(ctc_path, f"a CTC twin for language {ctc.cfg.language!r}, but the OTTC model aligns "
+                                     f"{ottc.cfg.language!r} (give its own twin with --ctc-model, or --no-ctc)")
     return Models(ottc, meta, ctc, cmeta)
 
 

@@ -155,6 +155,17 @@ def test_numeric_options_out_of_range_are_usage_errors(tmp_path, args, option):
     assert not (tmp_path / "x.pt").exists() and not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("args, message", [
+    (("--kind", "ctc", "--loss", "ottc"), "--loss: loss 'ottc' does not train a ctc model"),
+    (("--loss", "ottc", "--loss", "ctc_aux"), "--loss ctc_aux and --ctc-weight go together"),
+    (("--loss", "ottc", "--ctc-weight", "0.3"), "--ctc-weight weighs the ctc_aux loss: add --loss ctc_aux"),
+])
+def test_loss_sets_that_cannot_train_are_usage_errors(tmp_path, args, message):
+    proc = run_cli("train", ".", "x.pt", *args, cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.strip().startswith(f"error: {message}")
+    assert "Traceback" not in proc.stderr and not (tmp_path / "x.pt").exists()
+
+
 def test_models_folder_that_does_not_exist(tmp_path):
     import os
     import subprocess

@@ -95,15 +95,16 @@ def test_an_unknown_encoder_is_named():
         AlignmentModel(ModelConfig("ottc", ("AA", "sil"), encoder="nope"))
 
 
-# A language of its own: ARPAbet phones (so the bundled model can align it), a normalizer that
-# keeps only letters, a lexicon that puts each CMUdict word's last variant first, a letter-by-letter
-# guess for the rest, and one weak form.
+# A language of its own: ARPAbet without OY (so the bundled model can align it, and its phone set
+# is its own), a normalizer that keeps only letters, a lexicon that puts each CMUdict word's last
+# variant first, a letter-by-letter guess for the rest, and one weak form.
 def _toy_language():
     from otalign_cli.text.lexicon import load_cmudict
     from otalign_cli.text.normalize import WrittenWord
     from otalign_cli.text.phones import PHONES
 
-    letter = {c: PHONES[i % len(PHONES)] for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")}
+    phones = tuple(p for p in PHONES if p != "OY")
+    letter = {c: phones[i % len(phones)] for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")}
 
     def normalize(text):
         words = ["".join(c for c in t.lower() if c.isalpha()) for t in text.split()]
@@ -117,7 +118,7 @@ def _toy_language():
             raise ValueError("no letters")
         return tuple(letter[c] for c in word), True
 
-    return dict(PHONES=PHONES, normalize=normalize, lexicon=lexicon, guess=guess, WEAK_FORMS={"there": (("DH", "ER"),)})
+    return dict(PHONES=phones, normalize=normalize, lexicon=lexicon, guess=guess, WEAK_FORMS={"there": (("DH", "ER"),)})
 
 
 @pytest.fixture
@@ -127,7 +128,7 @@ def toy_language():
     mod = _module("otalign_test_toy_language", **_toy_language())
     languages.register(languages.Language("xx", "a test language", mod))
     yield "xx"
-    del languages.REGISTRY["xx"]
+    languages.REGISTRY.pop("xx", None)
 
 
 def test_a_registered_language_pronounces_and_aligns(toy_language):
@@ -153,6 +154,29 @@ def test_a_registered_language_pronounces_and_aligns(toy_language):
     assert [p.label for p in res.ot.phones if p.label != "sil"] == list(expected.phones)
 
 
+def test_a_language_checks_dictionaries_and_twins_against_its_own_phones(tmp_path, toy_language):
+    from dataclasses import replace
+
+    from otalign_cli.errors import OtalignError
+    from otalign_cli.models import load_models
+    from otalign_cli.text.dictionary import read_dictionary
+
+    path = tmp_path / "d.dict"
+    path.write_text("boy B OY\n")
+    assert read_dictionary(path).get("boy") == (("B", "OY"),)  # ARPAbet has OY
+    with pytest.raises(OtalignError, match="phone 'OY' is not in the model's phone set \\(xx phones:"):
+        read_dictionary(path, toy_language)
+
+    from otalign_cli.checkpoint import save_checkpoint
+
+    ottc = load_models(with_ctc=False).ottc
+    ottc.cfg = replace(ottc.cfg, language=toy_language)
+    save_checkpoint(tmp_path / "xx.pt", ottc, "xx", {})
+    with pytest.raises(OtalignError, match="a CTC twin for language 'en', but the OTTC model aligns 'xx'"):
+        load_models(tmp_path / "xx.pt")  # the bundled twin is English
+    assert load_models(tmp_path / "xx.pt", with_ctc=False).ottc.cfg.language == "xx"
+
+
 def test_a_model_records_its_language_and_an_unknown_one_is_named(tmp_path, toy_language):
     from otalign_cli.checkpoint import load_checkpoint, save_checkpoint
     from otalign_cli.errors import OtalignError
@@ -161,12 +185,15 @@ def test_a_model_records_its_language_and_an_unknown_one_is_named(tmp_path, toy_
     from otalign_cli.train import vocab_for
 
     model = AlignmentModel(ModelConfig("ottc", vocab_for("ottc", toy_language), language=toy_language))
+    assert "OY" not in model.cfg.vocab  # its own phones
     save_checkpoint(tmp_path / "xx.pt", model, "xx", {})
     assert load_checkpoint(tmp_path / "xx.pt")[0].cfg.language == "xx"
-    del languages.REGISTRY["xx"]  # an otalign without that language
-    with pytest.raises(OtalignError, match="a model for language 'xx', which this otalign does not have"):
-        load_checkpoint(tmp_path / "xx.pt")
-    languages.register(languages.Language("xx", "a test language", "otalign_test_toy_language"))
+    xx = languages.REGISTRY.pop("xx")  # an otalign without that language
+    try:
+        with pytest.raises(OtalignError, match="a model for language 'xx', which this otalign does not have"):
+            load_checkpoint(tmp_path / "xx.pt")
+    finally:
+        languages.register(xx)
 
 
 def alpha_spread(out, batch, model, cfg, step):
@@ -201,6 +228,9 @@ def test_a_registered_loss_trains(tmp_path):
         assert len(logged) == 2 and all("alpha_spread" in p for p in logged)
         with pytest.raises(ValueError, match="does not train a ctc model"):
             losses.losses_for("ctc", ("alpha_spread",))
+        with torch.no_grad():  # a set with nothing for this batch (no gold times) is no update, not an error
+            none, parts = compute_loss(model, [ex], TrainConfig(losses=("supervised",)), 0, None)
+        assert float(none) == 0.0 and parts == {}
     finally:
         del losses.REGISTRY["alpha_spread"]
 

@@ -24,7 +24,9 @@ def test_manifest_lines_read_back_as_written(tmp_path):
 
 @pytest.mark.parametrize("line, message", [('{"audio": 3}', 'line 2: a record needs an "audio" path'),
                                            ('[1, 2]', 'line 2: a record needs an "audio" path'),
-                                           ('{"audio": ', "line 2: not valid JSON")])
+                                           ('{"audio": ', "line 2: not valid JSON"),
+                                           ('{"audio": "a.wav", "textgrid": 5}', 'line 2: "textgrid" must be text'),
+                                           ('{"audio": "a.wav", "duration": "long"}', 'line 2: "duration" must be a number')])
 def test_a_broken_manifest_line_is_named(tmp_path, line, message):
     path = tmp_path / "manifest.jsonl"
     path.write_text(REAL + "\n" + line + "\n")

@@ -70,7 +70,7 @@ def init_worker(settings: WorkerSettings, parent: int | None = None) -> None:
     torch.set_num_threads(settings.threads)
     m = load_models(settings.model, settings.ctc_model, settings.with_ctc, settings.device, settings.boundaries,
                     settings.frames)
-    lexicon = read_dictionary(settings.dictionary) if settings.dictionary is not None else None
+    lexicon = read_dictionary(settings.dictionary, m.ottc.cfg.language) if settings.dictionary is not None else None
     _WORKER.update(ottc=m.ottc, ctc=m.ctc, device=settings.device, passes=settings.passes, variants=settings.variants,
                    lexicon=lexicon, output_options=settings.output_options, overwrite=settings.overwrite,
                    models={"ottc": model_summary(m.ottc_meta), "ctc": model_summary(m.ctc_meta)})

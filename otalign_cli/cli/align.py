@@ -133,13 +133,13 @@ def align(
     if existing and not overwrite:
         fail(f"{existing[0]}: output exists (use --overwrite to replace it)")
     try:
-        lexicon = read_dictionary(dictionary) if dictionary is not None else None
         dev = _device(device.value)
         import torch
 
         torch.set_num_threads(threads)
         m = load_models(model, ctc_model, ctc, dev, boundaries, frames)
         ottc, meta, ctc_net, cmeta = m.ottc, m.ottc_meta, m.ctc, m.ctc_meta
+        lexicon = read_dictionary(dictionary, ottc.cfg.language) if dictionary is not None else None
         _check_passes(passes, ottc)
         res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value, device=dev, passes=passes,
                          variants=variants, lexicon=lexicon)

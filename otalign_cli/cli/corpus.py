@@ -103,11 +103,11 @@ def batch(
     if not items:
         fail(f"{corpus}: no audio files (wav, flac, ogg, mp3) found", code=2)
     try:
-        if dictionary is not None:
-            read_dictionary(dictionary)  # a bad dictionary fails once, here, not once per file
         dev = _device(device.value)
         ottc = load_models(model, ctc_model, ctc, "cpu").ottc  # a bad model fails once, here, not once per file
         _check_passes(passes, ottc)
+        if dictionary is not None:
+            read_dictionary(dictionary, ottc.cfg.language)  # a bad dictionary fails once, here, not once per file
     except (OtalignError, ValueError) as err:
         fail(str(err))
     formats = list(dict.fromkeys(f.value for f in fmt))
@@ -205,12 +205,12 @@ def validate(
         fail(f"{corpus}: not a folder", code=2)
     frame_shift, language = BUNDLED_FRAME_SHIFT, DEFAULT_LANGUAGE
     try:
-        lexicon = read_dictionary(dictionary) if dictionary is not None else None
         if model is not None:
             from otalign_cli.models import load_models
 
             ottc = load_models(model, with_ctc=False).ottc
             frame_shift, language = ottc.frame_shift, ottc.cfg.language
+        lexicon = read_dictionary(dictionary, language) if dictionary is not None else None
     except OtalignError as err:
         fail(str(err))
     n = len(discover(corpus))

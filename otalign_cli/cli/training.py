@@ -90,7 +90,7 @@ def train(
     subsample: Annotated[int, typer.Option("--subsample", min=1, help="Output frame = SUBSAMPLE x 10 ms (new models only).")] = _T.subsample,
     hidden: Annotated[int, typer.Option("--hidden", min=1, help="GRU width per direction (new models only).")] = _T.hidden,
     encoder: Annotated[Encoder, typer.Option("--encoder", help="Encoder architecture (new models only; otalign_cli/encoders).")] = Encoder(_T.encoder),
-    language: Annotated[Language, typer.Option("--language", help="How transcripts are pronounced, and the phones it learns (new models only; otalign_cli/text/languages).")] = Language(_T.language),
+    language: Annotated[Optional[Language], typer.Option("--language", help="How transcripts are pronounced, and the phones it learns (new models only, default en; otalign_cli/text/languages).")] = None,
     device: Annotated[Device, typer.Option("--device", help="Where the model trains (auto picks CUDA when there is a GPU).")] = Device.auto,
     loss: Annotated[Optional[list[LossName]], typer.Option("--loss", help="Train with this loss (repeatable; otalign_cli/losses) instead of the kind's set: ottc, ctc_aux, supervised for OTTC; ctc for CTC.")] = None,
     ctc_weight: Annotated[float, typer.Option("--ctc-weight", callback=_non_negative, help="OTTC only: weight of an auxiliary CTC loss on its own head (0: none).")] = _T.ctc_weight,
@@ -115,13 +115,16 @@ def train(
         fail(f"--alpha must be {' or '.join(ALPHA_FUNCTIONS)}, not {alpha!r}", code=2)
     if supervised_floor < 0:
         fail(f"--supervised-floor must be >= 0, not {supervised_floor:g}", code=2)
-    losses = tuple(x.value for x in loss) if loss else None
+    losses = tuple(dict.fromkeys(x.value for x in loss)) if loss else None
     try:
         from otalign_cli.losses import losses_for
 
         losses_for(kind, losses)
     except ValueError as err:
         fail(f"--loss: {err}", code=2)
+    if losses and ("ctc_aux" in losses) != (ctc_weight > 0):
+        fail("--loss ctc_aux and --ctc-weight go together: the weight is that loss's"
+             if "ctc_aux" in losses else "--ctc-weight weighs the ctc_aux loss: add --loss ctc_aux", code=2)
     if ctc_weight < 0 or (ctc_weight > 0 and kind != "ottc"):
         fail(f"--ctc-weight must be >= 0 and is for --kind ottc only (got {ctc_weight:g} with {kind})", code=2)
     dev = _device(device.value)
@@ -131,7 +134,10 @@ def train(
     except OSError as err:
         fail(f"{log}: cannot write the training log ({err.strerror or err})")
     try:
-        lang = language.value if init is None else load_checkpoint(init)[0].cfg.language
+        lang = load_checkpoint(init)[0].cfg.language if init is not None else (language.value if language else _T.language)
+        if init is not None and language is not None and language.value != lang:
+            fail(f"--language {language.value}: {init} is a model for {lang!r}; a fine-tuned model keeps its language",
+                 code=2)
         examples = [e for root in [corpus, *(add_corpus or [])] for e in load_corpus(root, language=lang)]
     except OtalignError as err:
         fail(str(err))

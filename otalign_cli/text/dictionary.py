@@ -16,6 +16,7 @@ from pathlib import Path
 
 from otalign_cli.errors import OtalignError
 from otalign_cli.text.files import read_utf8
+from otalign_cli.text.languages import DEFAULT_LANGUAGE, get_language
 from otalign_cli.text.phones import PHONES, strip_stress
 
 MAX_PROBABILITY_COLUMNS = 4
@@ -40,7 +41,7 @@ def _number(token: str) -> float | None:
         return None
 
 
-def parse_dictionary(text: str, source: Path, phone_set: tuple[str, ...] = PHONES) -> Dictionary:
+def parse_dictionary(text: str, source: Path, phone_set: tuple[str, ...] = PHONES, set_name: str = "ARPAbet") -> Dictionary:
     """Entries of a dictionary file's text; a bad line raises ``OtalignError`` naming the file and line."""
     known = set(phone_set)
     found: dict[str, list[tuple[float, int, tuple[str, ...]]]] = {}
@@ -59,7 +60,7 @@ def parse_dictionary(text: str, source: Path, phone_set: tuple[str, ...] = PHONE
         for raw, p in zip(rest, phones):
             if p not in known:
                 raise OtalignError(source, f"line {n}: word {tokens[0]!r}: phone {raw!r} is not in the model's "
-                                           f"phone set (ARPAbet: {' '.join(phone_set)})")
+                                           f"phone set ({set_name}: {' '.join(phone_set)})")
         variants = found.setdefault(word, [])
         if all(v[2] != phones for v in variants):
             variants.append((probs[0] if probs else 1.0, len(variants), phones))
@@ -70,7 +71,9 @@ def parse_dictionary(text: str, source: Path, phone_set: tuple[str, ...] = PHONE
 
 
 @lru_cache(maxsize=4)
-def read_dictionary(path: Path) -> Dictionary:
-    """Read and check a dictionary file (cached per path: a batch worker reads it once)."""
+def read_dictionary(path: Path, language: str = DEFAULT_LANGUAGE) -> Dictionary:
+    """Read and check a dictionary file against the phones of ``language`` (the aligning model's);
+    cached per path: a batch worker reads it once."""
     text = read_utf8(path, "dictionary")
-    return parse_dictionary(text, path)
+    phones = tuple(get_language(language).PHONES)
+    return parse_dictionary(text, path, phones, "ARPAbet" if language == DEFAULT_LANGUAGE else f"{language} phones")

@@ -13,12 +13,13 @@ import numpy as np, torch
 torch.set_num_threads(2)
 from otalign_cli.alignment.frames import FrameConfig
 from otalign_cli.checkpoint import load_checkpoint
+from otalign_cli.text.languages import get_language
 from otalign_cli.train_frames import label_corpus, train_entries
 
 out = Path(sys.argv[1]); out.mkdir(parents=True, exist_ok=True)
 ottc, meta = load_checkpoint(Path(sys.argv[2]), expect_kind="ottc")
 ottc.set_frame_model(None)
-cfg = FrameConfig()
+cfg = FrameConfig(phones=tuple(get_language(ottc.cfg.language).PHONES))
 corpora = [Path(c) for c in sys.argv[3:]]
 entries = [a for root in corpora for a in train_entries(root, None, 0)]
 print(len(entries), "entries", flush=True)
