@@ -267,20 +267,12 @@ def train_frames(
     out_console.print(f"wrote {out}", highlight=False)
 
 
-def _frame_summary(meta: dict) -> str:
-    f = meta.get("frame_model")
-    if f is None:
+def _attached_summary(meta: dict, key: str, amount: str, unit: str) -> str:
+    """The training of a model a checkpoint carries beside its weights, for the table ("-": none)."""
+    if meta.get(key) is None:
         return "-"
-    tr = f.get("training", {})
-    return f"{tr.get('hours', '?')} h, {tr.get('steps', '?')} steps"
-
-
-def _boundary_summary(meta: dict) -> str:
-    b = meta.get("boundary_model")
-    if b is None:
-        return "-"
-    tr = b.get("training", {})
-    return f"{tr.get('boundaries', '?')} boundaries, {tr.get('steps', '?')} steps"
+    tr = meta[key].get("training", {})
+    return f"{tr.get(amount, '?')} {unit}, {tr.get('steps', '?')} steps"
 
 
 @app.command("models")
@@ -310,5 +302,6 @@ def list_models() -> None:
         table.add_row(path.name, meta["model"]["kind"], meta["name"], meta["model"].get("language", "en"),
                       str(len(meta["model"]["vocab"])),
                       f"{meta['frame_shift'] * 1000:.0f}", str(tr.get("hours", "?")), str(tr.get("steps", "?")),
-                      _boundary_summary(meta), _frame_summary(meta), meta["weights_sha256"][:12])
+                      _attached_summary(meta, "boundary_model", "boundaries", "boundaries"),
+                      _attached_summary(meta, "frame_model", "hours", "h"), meta["weights_sha256"][:12])
     out_console.print(table)

@@ -8,8 +8,9 @@ one ``register`` line below; ``otalign train --encoder NAME`` then trains it.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from otalign_cli.registry import add, lookup, resolve
 
 if TYPE_CHECKING:
     from torch import nn
@@ -20,16 +21,11 @@ REGISTRY: dict[str, str] = {}  # name -> "module:class", imported when a model i
 
 
 def register(name: str, where: str) -> None:
-    if name in REGISTRY:
-        raise ValueError(f"encoder {name!r} is registered twice")
-    REGISTRY[name] = where
+    add(REGISTRY, name, where, "encoder")
 
 
 def build(cfg: ModelConfig) -> nn.Module:
-    if cfg.encoder not in REGISTRY:
-        raise ValueError(f"unknown encoder {cfg.encoder!r}; choose from {', '.join(REGISTRY)}")
-    module, cls = REGISTRY[cfg.encoder].split(":")
-    return getattr(importlib.import_module(module), cls)(cfg)
+    return resolve(lookup(REGISTRY, cfg.encoder, "encoder"))(cfg)
 
 
 register("bigru", "otalign_cli.encoders.bigru:BiGRUEncoder")

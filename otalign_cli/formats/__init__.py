@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
 from otalign_cli.formats.phone_sets import PHONE_SETS, convert
+from otalign_cli.registry import add
 
 if TYPE_CHECKING:
     from otalign_cli.results import FileResult
@@ -62,10 +63,7 @@ REGISTRY: dict[str, OutputFormat] = {}
 
 
 def register(fmt: OutputFormat) -> OutputFormat:
-    if fmt.name in REGISTRY:
-        raise ValueError(f"output format {fmt.name!r} is registered twice")
-    REGISTRY[fmt.name] = fmt
-    return fmt
+    return add(REGISTRY, fmt.name, fmt, "output format")
 
 
 def output_paths(base: Path, fmt: str) -> list[Path]:

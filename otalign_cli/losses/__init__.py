@@ -11,10 +11,11 @@ are imported on first use.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from otalign_cli.registry import add, lookup, resolve
 
 if TYPE_CHECKING:
     import torch
@@ -37,8 +38,7 @@ class Loss:
     description: str
 
     def load(self) -> Callable:
-        module, fn = self.where.split(":")
-        return getattr(importlib.import_module(module), fn)
+        return resolve(self.where)
 
 
 REGISTRY: dict[str, Loss] = {}
@@ -46,9 +46,7 @@ DEFAULTS = {"ottc": ("ottc", "ctc_aux", "supervised"), "ctc": ("ctc",)}
 
 
 def register(loss: Loss) -> None:
-    if loss.name in REGISTRY:
-        raise ValueError(f"loss {loss.name!r} is registered twice")
-    REGISTRY[loss.name] = loss
+    add(REGISTRY, loss.name, loss, "loss")
 
 
 def losses_for(kind: str, names: tuple[str, ...] | None = None) -> list[Loss]:
@@ -56,11 +54,10 @@ def losses_for(kind: str, names: tuple[str, ...] | None = None) -> list[Loss]:
     ``ValueError`` for an unknown one or one that does not fit the kind."""
     out = []
     for name in names or DEFAULTS[kind]:
-        if name not in REGISTRY:
-            raise ValueError(f"unknown loss {name!r}; choose from {', '.join(REGISTRY)}")
-        if kind not in REGISTRY[name].kinds:
-            raise ValueError(f"loss {name!r} does not train a {kind} model (it trains {', '.join(REGISTRY[name].kinds)})")
-        out.append(REGISTRY[name])
+        loss = lookup(REGISTRY, name, "loss")
+        if kind not in loss.kinds:
+            raise ValueError(f"loss {name!r} does not train a {kind} model (it trains {', '.join(loss.kinds)})")
+        out.append(loss)
     return out
 
 

@@ -10,10 +10,11 @@ and returns the spans of each piece (frames [f0, f1) holding tokens [j0, j1)), r
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from otalign_cli.registry import add, lookup, resolve
 
 if TYPE_CHECKING:
     import torch
@@ -40,24 +41,18 @@ class Readout:
     corrected: bool = False  # boundary model and pause edges follow (``alignment.correct``), as trained
 
     def read(self) -> Reader:
-        module, function = self.reader.split(":")
-        return getattr(importlib.import_module(module), function)
+        return resolve(self.reader)
 
 
 REGISTRY: dict[str, Readout] = {}
 
 
 def register(readout: Readout) -> Readout:
-    if readout.name in REGISTRY:
-        raise ValueError(f"readout {readout.name!r} is registered twice")
-    REGISTRY[readout.name] = readout
-    return readout
+    return add(REGISTRY, readout.name, readout, "readout")
 
 
 def get(name: str) -> Readout:
-    if name not in REGISTRY:
-        raise ValueError(f"unknown readout {name!r}; choose from {', '.join(REGISTRY)}")
-    return REGISTRY[name]
+    return lookup(REGISTRY, name, "readout")
 
 
 _HERE = "otalign_cli.alignment.readouts"

@@ -17,9 +17,10 @@ transcript in the language of the model that aligns it. The modules are imported
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from types import ModuleType
+
+from otalign_cli.registry import add, lookup, resolve
 
 DEFAULT_LANGUAGE = "en"
 
@@ -31,21 +32,19 @@ class Language:
     module: str  # the module that implements it (see above)
 
     def load(self) -> ModuleType:
-        return importlib.import_module(self.module)
+        return resolve(self.module)
 
 
 REGISTRY: dict[str, Language] = {}
 
 
 def register(language: Language) -> None:
-    REGISTRY[language.code] = language
+    add(REGISTRY, language.code, language, "language")
 
 
 def get_language(code: str) -> ModuleType:
     """The module of a registered language; ``ValueError`` naming the known ones otherwise."""
-    if code not in REGISTRY:
-        raise ValueError(f"unknown language {code!r} (known: {', '.join(sorted(REGISTRY))})")
-    return REGISTRY[code].load()
+    return lookup(REGISTRY, code, "language").load()
 
 
 def language_codes() -> list[str]:
