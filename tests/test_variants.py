@@ -75,6 +75,25 @@ def test_transcript_candidates_and_choice():
     assert chosen.word_of_phone[:4] == (0, 0, 1, 1)
 
 
+def test_syllabic_consonants_are_candidates():
+    from otalign_cli.text.languages.english import syllabic_form
+
+    assert syllabic_form(("B", "AH1", "T", "AH0", "N")) == ("B", "AH", "T", "N")  # button
+    assert syllabic_form(("L", "IH1", "T", "AH0", "L")) == ("L", "IH", "T", "L")  # little
+    assert syllabic_form(("B", "AE1", "L", "AH0", "N", "S")) == ("B", "AE", "L", "N", "S")  # balance
+    assert syllabic_form(("HH", "AH1", "L",)) is None  # a stressed vowel stays
+    assert syllabic_form(("R", "IY1", "AH0", "L")) is None  # after a vowel: no consonant to carry
+    assert syllabic_form(("L", "EH1", "M", "AH0", "N", "EY2", "D")) is None  # before a vowel it is onset
+    assert syllabic_form(("K", "AE1", "T")) is None
+    p = pronounce_transcript("The little button will do.")
+    little, button, will, do = p.alternatives[1:]
+    assert little == (("L", "IH", "T", "AH", "L"), ("L", "IH", "T", "L"))
+    assert button[0] == ("B", "AH", "T", "AH", "N") and ("B", "AH", "T", "N") in button
+    assert ("W", "L") in will
+    assert do == ()  # one pronunciation, nothing to reduce
+    assert p.phones[p.word_of_phone.index(1):][:5] == ("L", "IH", "T", "AH", "L")  # CMUdict's first stays first
+
+
 def test_aligner_reports_and_uses_its_choices(example):
     wav, txt = example
     ottc = load_models(with_ctc=False).ottc

@@ -39,12 +39,14 @@ class Pronunciation:
 
 def variants_of(word: str, user: Dictionary | None = None, language: str = DEFAULT_LANGUAGE) -> tuple[tuple[str, ...], ...]:
     """A word's pronunciations: the user's dictionary's if it has the word (and only those),
-    else the language's lexicon's in its order, then the weak forms it lacks."""
+    else the language's lexicon's in its order, then the reduced forms it lacks (the language's
+    ``reductions(word)`` where it has one, else its ``WEAK_FORMS``)."""
     if user is not None and word in user:
         return user.get(word)
     lang = get_language(language)
     out = list(lang.lexicon().get(word, ()))
-    out += [w for w in lang.WEAK_FORMS.get(word, ()) if w not in out]
+    reduced = lang.reductions(word) if hasattr(lang, "reductions") else lang.WEAK_FORMS.get(word, ())
+    out += [w for w in reduced if w not in out]
     return tuple(out)
 
 

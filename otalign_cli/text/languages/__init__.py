@@ -9,6 +9,9 @@ A language is one module with, at module level:
 - ``guess(word) -> tuple[tuple[str, ...], bool]``: a word the lexicon lacks -> (phones, whether
   they are a guess, i.e. G2P); ``ValueError`` if it cannot be pronounced;
 - ``WEAK_FORMS``: word -> reduced pronunciations the audio may choose (may be empty).
+- optionally ``reductions(word) -> tuple[tuple[str, ...], ...]``: all the reduced pronunciations
+  the audio may choose for ``word`` (weak forms and forms made by rule, as English's syllabic
+  consonants); where a language has none, its ``WEAK_FORMS`` are those.
 
 Adding one is that module plus one ``register`` line below. A model records its language
 (``ModelConfig.language``, chosen by ``otalign train --language``), and ``align`` pronounces a
