@@ -92,3 +92,32 @@ def test_common_voice_layout_and_a_bad_clip_is_reported(tmp_path):
     assert json.loads(proc.stdout.strip().splitlines()[-1])["skipped"] == 1
     _check_corpus(tmp_path / "corpus", 1)
     assert np.isclose(sf.info(str(tmp_path / "corpus" / "cv-common_voice_en_1.wav")).duration, 1.8, atol=0.01)
+
+
+def test_pseudo_labels_give_aligned_times_except_where_batch_doubted(tmp_path):
+    src = tmp_path / "lj" / "LJSpeech-1.1"
+    _clip(src / "wavs" / "LJ001-0001.wav", (0.0, 1.75))  # whole words: nothing to doubt
+    _clip(src / "wavs" / "LJ001-0002.wav", (1.6, 3.2))
+    (src / "metadata.csv").write_text("LJ001-0001|And Mr. John Dashwood|And Mister John Dashwood\n"
+                                      "LJ001-0002|had then leisure|had then leisure\n")
+    _run("ljspeech.py", tmp_path / "lj", tmp_path / "corpus")
+    aligned = tmp_path / "aligned"
+    proc = subprocess.run([sys.executable, "-m", "otalign_cli", "batch", str(tmp_path / "corpus"), str(aligned),
+                           "-f", "textgrid", "--no-ctc", "--jobs", "1"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    # batch lists a file it doubts in suspects.tsv; such a file must stay transcript-only
+    with (aligned / "suspects.tsv").open("a", encoding="utf-8") as fh:
+        fh.write("lj-LJ001-0002.wav\t0.100\t0.900\thad then\n")
+    proc = subprocess.run([sys.executable, str(ROOT / "recipes" / "experiments" / "pseudo_labels" / "pseudo_labels.py"), str(tmp_path / "corpus"), str(aligned),
+                           str(tmp_path / "pl")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 utterances, 1 with the aligner's times, 1 transcript-only" in proc.stdout
+    examples = {e.id: e for e in load_corpus(tmp_path / "pl")}
+    assert set(examples) == {"lj-LJ001-0001", "lj-LJ001-0002"}
+    labelled, doubted = examples["lj-LJ001-0001"], examples["lj-LJ001-0002"]
+    from otalign_cli.formats.textgrid import read_textgrid
+    phones = read_textgrid(aligned / "lj-LJ001-0001.TextGrid")["phones"]
+    assert labelled.phones == [p for _, _, p in phones]
+    assert labelled.intervals == [(s, e) for s, e, _ in phones]
+    assert doubted.intervals is None and doubted.phones  # the transcript's phones, no times
+    assert len(labelled.audio) == int(1.75 * 16000)
