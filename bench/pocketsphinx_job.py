@@ -4,6 +4,8 @@ Kept free of torch and of otalign's models, so that timing pocketsphinx as a who
 (bench/whole_process.py) counts pocketsphinx's own start-up only:
 
     python bench/pocketsphinx_job.py CORPUS OUT
+
+writes ``OUT/NAME.TextGrid`` (tiers words and phones) for every file it aligns.
 """
 
 from __future__ import annotations
@@ -65,7 +67,20 @@ def main() -> None:
             audio = soxr.resample(audio, sr, 16000)
         r = pocketsphinx_align(audio, spoken_text(wav.with_suffix(".txt").read_text(encoding="utf-8")))
         if r is not None:
-            (out / (wav.stem + ".txt")).write_text("".join(f"{a:.3f} {b:.3f} {w}\n" for a, b, w in r[0]))
+            write_textgrid(out / (wav.stem + ".TextGrid"), r, len(audio) / 16000)
+
+
+def write_textgrid(path: Path, tiers, duration: float) -> None:
+    """pocketsphinx's (words, phones) as a TextGrid with tiers words and phones, pauses as gaps,
+    so that ``otalign evaluate REF OUT`` scores it (and ``--against OUT`` compares with it)."""
+    from praatio import textgrid
+    from praatio.utilities.constants import Interval
+
+    tg = textgrid.Textgrid()
+    for name, items in zip(("words", "phones"), tiers):
+        intervals = [Interval(a, min(b, duration), label) for a, b, label in items if min(b, duration) > a]
+        tg.addTier(textgrid.IntervalTier(name, intervals, 0, duration))
+    tg.save(str(path), format="long_textgrid", includeBlankSpaces=True)
 
 
 if __name__ == "__main__":

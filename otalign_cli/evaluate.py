@@ -16,7 +16,7 @@ import numpy as np
 
 from otalign_cli.errors import OtalignError
 from otalign_cli.formats.textgrid import read_textgrid
-from otalign_cli.metrics import boundary_errors, summarize
+from otalign_cli.metrics import bootstrap_intervals, boundary_errors, file_sums, ratios, summarize
 from otalign_cli.text.phones import strip_stress
 
 # (reference tier, hypothesis tier) pairs scored when both exist
@@ -109,10 +109,13 @@ def find_pairs(ref_dir: Path, hyp_dir: Path) -> tuple[list[tuple[Path, Path]], l
     return pairs, missing
 
 
-def evaluate_dirs(ref_dir: Path, hyp_dir: Path) -> dict:
-    """Corpus and per-file scores; unreadable files are listed under ``errors``."""
+def evaluate_dirs(ref_dir: Path, hyp_dir: Path, with_sums: bool = False) -> dict:
+    """Corpus and per-file scores; unreadable files are listed under ``errors``. ``with_sums``
+    adds ``sums``: per tier pair, per file, the ``metrics.file_sums`` the intervals and the
+    comparisons below resample (arrays, so not for JSON)."""
     pairs, missing = find_pairs(ref_dir, hyp_dir)
     corpus = {f"{r}->{h}": TierScore() for r, h in TIER_PAIRS}
+    sums: dict[str, dict[str, np.ndarray]] = {k: {} for k in corpus}
     files, errors = [], []
     for ref_path, hyp_path in pairs:
         try:
@@ -128,6 +131,34 @@ def evaluate_dirs(ref_dir: Path, hyp_dir: Path) -> dict:
                 one.add(ref[r_tier], hyp[h_tier], r_tier)
                 corpus[key].add(ref[r_tier], hyp[h_tier], r_tier)
                 row[key] = one.summary()
+                if one.errors:
+                    sums[key][row["file"]] = file_sums(one.errors[0])
         files.append(row)
-    return {"corpus": {k: v.summary() for k, v in corpus.items() if v.ref_tokens},
-            "files": files, "missing": [str(m) for m in missing], "errors": errors}
+    out = {"corpus": {k: v.summary() for k, v in corpus.items() if v.ref_tokens},
+           "files": files, "missing": [str(m) for m in missing], "errors": errors}
+    if with_sums:
+        out["sums"] = {k: v for k, v in sums.items() if v}
+    return out
+
+
+def intervals(res: dict, reps: int = 2000) -> dict[str, dict[str, tuple[float, float]]]:
+    """95 % bootstrap intervals (files resampled) of each tier pair's corpus figures, from an
+    ``evaluate_dirs(..., with_sums=True)`` result."""
+    return {key: bootstrap_intervals(np.stack(list(per_file.values())), reps=reps)
+            for key, per_file in res["sums"].items()}
+
+
+def compare(res: dict, other: dict, reps: int = 2000) -> dict[str, dict]:
+    """Per tier pair both results score: the files both aligned, the differences ``res`` minus
+    ``other`` of the corpus figures on those files, and their 95 % paired bootstrap intervals."""
+    out = {}
+    for key, mine in res["sums"].items():
+        theirs = other["sums"].get(key, {})
+        common = sorted(set(mine) & set(theirs))
+        if not common:
+            continue
+        a = np.stack([mine[f] for f in common])
+        b = np.stack([theirs[f] for f in common])
+        diff = {k: float(v - ratios(b.sum(0))[k]) for k, v in ratios(a.sum(0)).items()}
+        out[key] = {"files": len(common), "difference": diff, "ci95": bootstrap_intervals(a, b, reps=reps)}
+    return out

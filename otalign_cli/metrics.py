@@ -26,6 +26,45 @@ def summarize(errors: list[dict[str, np.ndarray]]) -> dict[str, float]:
             "delay_p90_ms": float(np.percentile(d, 90)), "idr_pct": float(idr.mean() * 100), "count": int(a.size // 2)}
 
 
+# Per-file sums that the corpus figures are ratios of, so a resampled corpus's figures are a
+# matrix product (``bootstrap_intervals``): edges, |error| sum, edges within 10/20/50 ms, tokens,
+# signed onset error sum, IDR sum.
+SUM_FIELDS = ("edges", "abs_s", "within_10ms", "within_20ms", "within_50ms", "tokens", "onset_s", "idr")
+RATIOS = {"mean_ms": ("abs_s", "edges", 1000.0), "within_10ms": ("within_10ms", "edges", 100.0),
+          "within_20ms": ("within_20ms", "edges", 100.0), "within_50ms": ("within_50ms", "edges", 100.0),
+          "delay_mean_ms": ("onset_s", "tokens", 1000.0), "idr_pct": ("idr", "tokens", 100.0)}
+
+
+def file_sums(errors: dict[str, np.ndarray]) -> np.ndarray:
+    """(len(SUM_FIELDS),) sums of one file's ``boundary_errors``."""
+    a = errors["abs"]
+    return np.array([a.size, a.sum(), (a <= 0.010).sum(), (a <= 0.020).sum(), (a <= 0.050).sum(),
+                     errors["onset_signed"].size, errors["onset_signed"].sum(), errors["idr"].sum()], dtype=np.float64)
+
+
+def ratios(sums: np.ndarray) -> dict[str, np.ndarray]:
+    """The ``RATIOS`` figures of (..., len(SUM_FIELDS)) summed files."""
+    col = {f: sums[..., k] for k, f in enumerate(SUM_FIELDS)}
+    return {name: scale * col[num] / np.maximum(col[den], 1) for name, (num, den, scale) in RATIOS.items()}
+
+
+def bootstrap_intervals(sums: np.ndarray, other: np.ndarray | None = None, reps: int = 2000,
+                        level: float = 0.95, seed: int = 0) -> dict[str, tuple[float, float]]:
+    """Percentile bootstrap intervals over files of the ``RATIOS`` figures of ``sums`` (F, fields),
+    or, given ``other`` (the same F files aligned by another aligner), of the differences
+    ``sums`` minus ``other``, both resampled with the same files (a paired bootstrap). Files are
+    the unit because boundaries within a file share a speaker and a recording."""
+    rng = np.random.default_rng(seed)
+    f = sums.shape[0]
+    weights = rng.multinomial(f, np.full(f, 1.0 / f), size=reps).astype(np.float64)  # (reps, F)
+    stats = ratios(weights @ sums)
+    if other is not None:
+        theirs = ratios(weights @ other)
+        stats = {k: v - theirs[k] for k, v in stats.items()}
+    lo, hi = 100 * (1 - level) / 2, 100 * (1 + level) / 2
+    return {k: (float(np.percentile(v, lo)), float(np.percentile(v, hi))) for k, v in stats.items()}
+
+
 def delay_summary(ctc_onsets: torch.Tensor, ot_onsets: torch.Tensor) -> dict[str, float]:
     """Label delay CTC - OT per token in ms: mean, median and 90th percentile (positive = CTC later)."""
     d = (ctc_onsets - ot_onsets) * 1000.0

@@ -93,3 +93,54 @@ def test_unreadable_hypothesis_is_reported(dirs):
     proc = run_cli("evaluate", *dirs)
     assert proc.returncode == 1 and "b.TextGrid: cannot read TextGrid" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_file_sums_give_the_corpus_figures_and_bootstrap_brackets_them():
+    import numpy as np
+
+    from otalign_cli.metrics import RATIOS, bootstrap_intervals, boundary_errors, file_sums, ratios, summarize
+
+    rng = np.random.default_rng(0)
+    errors = []
+    for k in range(30):  # files of different lengths and error levels, as a corpus has
+        ref = np.cumsum(rng.uniform(0.03, 0.15, size=(5 + k, 1)), axis=0)
+        ref = np.hstack([ref, ref + 0.05])
+        errors.append(boundary_errors(ref.tolist(), (ref + rng.normal(0, 0.003 * (1 + k % 5), ref.shape)).tolist()))
+    total = sum(file_sums(e) for e in errors)
+    whole = summarize(errors)
+    for name, value in ratios(total).items():  # the same figures the table prints, from the sums
+        assert value == pytest.approx(whole[name])
+    sums = np.stack([file_sums(e) for e in errors])
+    ci = bootstrap_intervals(sums)
+    assert set(ci) == set(RATIOS)
+    for name, (lo, hi) in ci.items():
+        assert lo <= whole[name] <= hi
+    assert ci["mean_ms"][1] - ci["mean_ms"][0] > 0.1  # files differ, so the figure is uncertain
+    same = bootstrap_intervals(sums, sums)  # an aligner against itself: no difference at all
+    assert all(lo == hi == 0.0 for lo, hi in same.values())
+    few = bootstrap_intervals(sums[:6])  # fewer files, wider interval
+    assert few["mean_ms"][1] - few["mean_ms"][0] > ci["mean_ms"][1] - ci["mean_ms"][0]
+
+
+def test_cli_intervals_and_a_paired_comparison(dirs, tmp_path):
+    (dirs[0] / "spk1" / "b.TextGrid").unlink()
+    proc = run_cli("evaluate", *dirs, "--ci", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    lo, hi = data["ci95"]["words->words"]["mean_ms"]
+    assert lo <= data["corpus"]["words->words"]["mean_ms"] <= hi
+    other = tmp_path / "other" / "spk1"  # another aligner: every word 20 ms late
+    write_textgrid(other / "a.TextGrid", {"words": shifted(REF["words"], 0.02), "phones": REF["phones"]}, 2.0)
+    proc = run_cli("evaluate", *dirs, "--against", str(tmp_path / "other"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    versus = json.loads(proc.stdout)["against"]["tiers"]
+    assert set(versus) == {"words->words", "phones->phones"}  # the other has no CTC tiers
+    words = versus["words->words"]
+    assert words["files"] == 1
+    assert words["difference"]["mean_ms"] == pytest.approx(40 / 6 - 20.0)
+    assert words["difference"]["within_10ms"] == pytest.approx(100 * 5 / 6)
+    proc = run_cli("evaluate", *dirs, "--ci", "--against", str(tmp_path / "other"))
+    assert proc.returncode == 0 and "minus" in proc.stdout and "95 % interval" in proc.stdout
+    proc = run_cli("evaluate", *dirs, "--against", str(tmp_path / "nowhere"))
+    assert proc.returncode == 1  # as for a missing HYP_DIR
+    assert "nowhere: not a folder" in proc.stderr and "Traceback" not in proc.stderr

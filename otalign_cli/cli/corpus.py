@@ -264,19 +264,35 @@ def evaluate(
     ref_dir: Annotated[Path, typer.Argument(help="Folder of reference TextGrids (tiers words, phones).")],
     hyp_dir: Annotated[Path, typer.Argument(help="Folder of otalign TextGrids, same relative paths.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON instead of tables.")] = False,
+    ci: Annotated[bool, typer.Option("--ci", help="Add 95 % intervals to the corpus figures (bootstrap over files).")] = False,
+    against: Annotated[Optional[Path], typer.Option("--against", metavar="DIR",
+                       help="Another aligner's TextGrids for the same references: the differences HYP_DIR minus DIR "
+                            "on the files both have, with 95 % paired bootstrap intervals.")] = None,
 ) -> None:
     """Score alignments against references: boundary error, label delay, IDR, for OT and CTC tiers."""
-    from otalign_cli.evaluate import evaluate_dirs
+    from otalign_cli.evaluate import compare, evaluate_dirs, intervals
 
-    for d in (ref_dir, hyp_dir):
+    for d in (ref_dir, hyp_dir, *([against] if against is not None else [])):
         if not d.is_dir():
             fail(f"{d}: not a folder")
-    res = evaluate_dirs(ref_dir, hyp_dir)
+    res = evaluate_dirs(ref_dir, hyp_dir, with_sums=True)
     if not res["files"]:
         for line in res["errors"]:  # the files that did match but could not be read say why
             err_console.print(error_line(line), highlight=False, soft_wrap=True)
         fail(f"{hyp_dir}: no readable TextGrid matches a reference in {ref_dir}"
              + (f" ({len(res['errors'])} unreadable, above)" if res["errors"] else ""))
+    bounds = intervals(res) if ci else {}
+    versus = None
+    if against is not None:
+        other = evaluate_dirs(ref_dir, against, with_sums=True)
+        versus = compare(res, other)
+        if not versus:
+            fail(f"{against}: no readable TextGrid matches a reference in {ref_dir} and a file of {hyp_dir}")
+    res.pop("sums")
+    if ci:
+        res["ci95"] = bounds
+    if versus is not None:
+        res["against"] = {"dir": str(against), "tiers": versus}
     if as_json:
         print(json.dumps(res, indent=2))
     else:
@@ -289,12 +305,30 @@ def evaluate(
             if "mean_ms" not in v:
                 table.add_row("CTC" if hyp_tier.startswith("ctc") else "OT", ref_tier, f"{v['matched_pct']:.1f}", *["-"] * 8)
                 continue
+            b = bounds.get(key, {})
+
+            def cell(name: str, fmt: str = ".1f") -> str:
+                value = format(v[name], fmt)
+                return f"{value} [{b[name][0]:{fmt}}, {b[name][1]:{fmt}}]" if name in b else value
+
             table.add_row("CTC" if hyp_tier.startswith("ctc") else "OT", ref_tier, f"{v['matched_pct']:.1f}",
-                          f"{v['mean_ms']:.1f}", f"{v['within_10ms']:.1f}", f"{v['within_20ms']:.1f}",
-                          f"{v['within_50ms']:.1f}",
-                          f"{v['delay_mean_ms']:+.1f}", f"{v['delay_median_ms']:+.1f}", f"{v['delay_p90_ms']:+.1f}",
+                          cell("mean_ms"), f"{v['within_10ms']:.1f}", cell("within_20ms"), cell("within_50ms"),
+                          cell("delay_mean_ms", "+.1f"), f"{v['delay_median_ms']:+.1f}", f"{v['delay_p90_ms']:+.1f}",
                           f"{v['idr_pct']:.1f}")
         out_console.print(table)
+        if ci:
+            out_console.print("[brackets: 95 % interval, files resampled with replacement]", highlight=False)
+        if versus is not None:
+            diff = Table(title=f"{hyp_dir} minus {against} (95 % interval, files resampled in pairs)")
+            for col in ("aligner", "tier", "files", "mean ms", "≤20ms %", "≤50ms %", "delay mean"):
+                diff.add_column(col, justify="right" if col not in ("aligner", "tier") else "left")
+            for key, c in versus.items():
+                ref_tier, hyp_tier = key.split("->")
+                d, lohi = c["difference"], c["ci95"]
+                diff.add_row("CTC" if hyp_tier.startswith("ctc") else "OT", ref_tier, str(c["files"]),
+                             *[f"{d[k]:+.1f} [{lohi[k][0]:+.1f}, {lohi[k][1]:+.1f}]"
+                               for k in ("mean_ms", "within_20ms", "within_50ms", "delay_mean_ms")])
+            out_console.print(diff)
         per_file = Table(title="per file: mean boundary error in ms (% within 20 ms)")
         keys = list(res["corpus"])
         per_file.add_column("file", overflow="fold")
