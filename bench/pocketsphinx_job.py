@@ -59,6 +59,8 @@ def main() -> None:
     import soxr
 
     corpus, out = Path(sys.argv[1]), Path(sys.argv[2])
+    if out.resolve() == corpus.resolve():
+        sys.exit(f"error: {out}: the output folder is the corpus (its reference TextGrids would be overwritten)")
     out.mkdir(parents=True, exist_ok=True)
     for wav in sorted(corpus.glob("*.wav")):
         audio, sr = sf.read(wav, dtype="float32", always_2d=True)

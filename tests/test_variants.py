@@ -85,6 +85,7 @@ def test_syllabic_consonants_are_candidates():
     assert syllabic_form(("R", "IY1", "AH0", "L")) is None  # after a vowel: no consonant to carry
     assert syllabic_form(("L", "EH1", "M", "AH0", "N", "EY2", "D")) is None  # before a vowel it is onset
     assert syllabic_form(("K", "AE1", "T")) is None
+    assert syllabic_form(("AH0", "N", "L", "EH1", "S")) is None  # unless: nothing before the schwa
     p = pronounce_transcript("The little button will do.")
     little, button, will, do = p.alternatives[1:]
     assert little == (("L", "IH", "T", "AH", "L"), ("L", "IH", "T", "L"))

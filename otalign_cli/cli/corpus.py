@@ -285,9 +285,12 @@ def evaluate(
     versus = None
     if against is not None:
         other = evaluate_dirs(ref_dir, against, with_sums=True)
+        for line in other["errors"]:  # left out of the comparison: say which and why
+            err_console.print(error_line(line), highlight=False, soft_wrap=True)
         versus = compare(res, other)
         if not versus:
-            fail(f"{against}: no readable TextGrid matches a reference in {ref_dir} and a file of {hyp_dir}")
+            fail(f"{against}: no readable TextGrid with a words or phones tier matches a reference in {ref_dir} "
+                 f"and a file of {hyp_dir}")
     res.pop("sums")
     if ci:
         res["ci95"] = bounds
@@ -317,16 +320,17 @@ def evaluate(
                           f"{v['idr_pct']:.1f}")
         out_console.print(table)
         if ci:
-            out_console.print("[brackets: 95 % interval, files resampled with replacement]", highlight=False)
+            out_console.print("[brackets: 95 % interval, files resampled with replacement; none under 5 files]",
+                              highlight=False)
         if versus is not None:
-            diff = Table(title=f"{hyp_dir} minus {against} (95 % interval, files resampled in pairs)")
+            diff = Table(title=f"{hyp_dir} minus {against} (95 % interval, files resampled in pairs; none under 5 files)")
             for col in ("aligner", "tier", "files", "mean ms", "≤20ms %", "≤50ms %", "delay mean"):
                 diff.add_column(col, justify="right" if col not in ("aligner", "tier") else "left")
             for key, c in versus.items():
                 ref_tier, hyp_tier = key.split("->")
                 d, lohi = c["difference"], c["ci95"]
                 diff.add_row("CTC" if hyp_tier.startswith("ctc") else "OT", ref_tier, str(c["files"]),
-                             *[f"{d[k]:+.1f} [{lohi[k][0]:+.1f}, {lohi[k][1]:+.1f}]"
+                             *[f"{d[k]:+.1f}" + (f" [{lohi[k][0]:+.1f}, {lohi[k][1]:+.1f}]" if lohi else "")
                                for k in ("mean_ms", "within_20ms", "within_50ms", "delay_mean_ms")])
             out_console.print(diff)
         per_file = Table(title="per file: mean boundary error in ms (% within 20 ms)")

@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 
 from otalign_cli.text.g2p import g2p
-from otalign_cli.text.lexicon import load_cmudict
+from otalign_cli.text.lexicon import load_cmudict, unstressed_schwas
 from otalign_cli.text.normalize import normalize_transcript as normalize
 from otalign_cli.text.phones import PHONES, VOWELS, strip_stress
 
@@ -54,8 +54,8 @@ def reductions(word: str) -> tuple[tuple[str, ...], ...]:
     """Reduced pronunciations of ``word`` the audio may choose beyond CMUdict's own: the weak
     forms of function words, and each CMUdict pronunciation with its syllabic consonants."""
     out = list(WEAK_FORMS.get(word, ()))
-    for pron in load_cmudict(keep_stress=True).get(word, ()):
-        form = syllabic_form(pron)
+    for pron, schwas in zip(load_cmudict().get(word, ()), unstressed_schwas(word)):
+        form = syllabic_form(tuple("AH0" if k in schwas else p for k, p in enumerate(pron)))
         if form is not None and form not in out:
             out.append(form)
     return tuple(out)

@@ -17,19 +17,16 @@ alignment (an experiment, not adopted: README.md here).
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import shutil
 from pathlib import Path
 
+from otalign_cli.batch.reports import read_suspects
+
 
 def suspects(aligned: Path) -> set[str]:
-    """Stems of the files ``otalign batch`` listed in ``suspects.tsv`` (a header line, then rows)."""
-    tsv = aligned / "suspects.tsv"
-    if not tsv.is_file():
-        return set()
-    with tsv.open(encoding="utf-8", newline="") as fh:
-        return {Path(row["path"]).stem for row in csv.DictReader(fh, delimiter="\t")}
+    """Stems of the files ``otalign batch`` listed in ``suspects.tsv`` (read as batch reads it)."""
+    return {Path(path).stem for path in read_suspects(aligned / "suspects.tsv")}
 
 
 def build(corpus: Path, aligned: Path, dest: Path) -> tuple[int, int, int]:
@@ -50,6 +47,8 @@ def build(corpus: Path, aligned: Path, dest: Path) -> tuple[int, int, int]:
             if grid is not None and f.stem not in flagged:
                 shutil.copyfile(grid, dest / grid.name)
                 labelled += 1
+            else:  # a run into an existing dest: a file now doubted loses the times it had
+                (dest / f"{f.stem}.TextGrid").unlink(missing_ok=True)
     return audio, labelled, audio - labelled
 
 
