@@ -80,25 +80,3 @@ otalign train-boundaries "$DATA/s5-synth-a" "$DATA/s5-synth-b" --model "$DATA/st
 cp models/en-ottc.pt "$DATA/stage5b-ottc.pt"
 otalign train-frames "$DATA/real/speechocean762" "$DATA/real/ljspeech" "$DATA/real/common-voice" "$DATA/s5-synth-a" \
     --model "$DATA/stage5b-ottc.pt" -o models/en-ottc.pt --steps 1500 --seed 0 --threads 2
-
-# Stage 7 (2026-11-26): the encoder learns from the stage-6 default's own alignments of the real
-# speech (Viterbi training of the first pass; the supervised term had only seen synthetic times).
-# Files batch doubts (a suspect stretch) stay transcript-only. Both models start from stage 4/3
-# again and take stage 5's schedule; the OTTC model gets its boundary model as in stage 5 and
-# keeps stage 6's frame model (it reads log-mel, not the encoder). Chosen over stage 5's recipe on
-# three seeds each (models/MODEL_CARD.md, stage 7); the shipped models are seed 0.
-cp models/en-ottc.pt "$DATA/stage6-ottc.pt"
-for c in speechocean762 ljspeech common-voice; do
-    otalign batch "$DATA/real/$c" "$DATA/labels6/$c" -f textgrid --no-ctc --model "$DATA/stage6-ottc.pt" --jobs 2
-    python recipes/real_speech/pseudo_labels.py "$DATA/real/$c" "$DATA/labels6/$c" "$DATA/pl6/$c"
-done
-PL=("$DATA/pl6/speechocean762" --add-corpus "$DATA/pl6/ljspeech" --add-corpus "$DATA/pl6/common-voice"
-    --add-corpus "$DATA/s5-synth-a")
-otalign train "${PL[@]}" "$DATA/stage7-ottc.pt" --kind ottc --init "$DATA/stage4-ottc.pt" --steps 600 \
-    --batch-seconds 60 --lr 5e-4 --warmup 20 --supervised-steps 0 --supervised-floor 1.0 --threads 2 \
-    --name en-ottc --log "$DATA/stage7-ottc.jsonl"
-otalign train "${PL[@]}" models/en-ctc.pt --kind ctc --init "$DATA/stage3-ctc.pt" --steps 600 \
-    --batch-seconds 60 --lr 5e-4 --warmup 20 --threads 2 --name en-ctc --log "$DATA/stage7-ctc.jsonl"
-otalign train-boundaries "$DATA/s5-synth-a" "$DATA/s5-synth-b" --model "$DATA/stage7-ottc.pt" -o "$DATA/stage7b-ottc.pt" \
-    --utterances 3000 --steps 6000 --seed 0 --threads 2 --augment noise
-python recipes/real_speech/attach_frame_model.py "$DATA/stage7b-ottc.pt" "$DATA/stage6-ottc.pt" models/en-ottc.pt

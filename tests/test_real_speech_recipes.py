@@ -108,7 +108,7 @@ def test_pseudo_labels_give_aligned_times_except_where_batch_doubted(tmp_path):
     # batch lists a file it doubts in suspects.tsv; such a file must stay transcript-only
     with (aligned / "suspects.tsv").open("a", encoding="utf-8") as fh:
         fh.write("lj-LJ001-0002.wav\t0.100\t0.900\thad then\n")
-    proc = subprocess.run([sys.executable, str(RECIPES / "pseudo_labels.py"), str(tmp_path / "corpus"), str(aligned),
+    proc = subprocess.run([sys.executable, str(ROOT / "recipes" / "experiments" / "pseudo_labels" / "pseudo_labels.py"), str(tmp_path / "corpus"), str(aligned),
                            str(tmp_path / "pl")], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "2 utterances, 1 with the aligner's times, 1 transcript-only" in proc.stdout

@@ -8,10 +8,10 @@ and what ``otalign batch`` wrote for it: every file of the corpus is linked (aud
 beside it, except where batch raised a suspect stretch (audio unlike the transcript there, so
 its times are not to be learnt from) or failed: those stay transcript-only (OTTC loss alone).
 This is Viterbi training as an HMM aligner does it on a corpus: align, then learn from the
-alignment (stage 7 of ``recipes/bundled_models.sh``).
+alignment (an experiment, not adopted: README.md here).
 
     otalign batch data/real/ljspeech data/labels/ljspeech -f textgrid --no-ctc
-    python recipes/real_speech/pseudo_labels.py data/real/ljspeech data/labels/ljspeech data/pl/ljspeech
+    python recipes/experiments/pseudo_labels/pseudo_labels.py data/real/ljspeech data/labels/ljspeech data/pl/ljspeech
 """
 
 from __future__ import annotations
