@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from otalign_cli.formats.textgrid import write_textgrid
 from otalign_cli.text.normalize import normalize_transcript
 
 
@@ -52,8 +53,6 @@ def spoken_text(text: str) -> list[str]:
     return [s for w in normalize_transcript(text) for s in w.spoken]
 
 
-
-
 def main() -> None:
     import soundfile as sf
     import soxr
@@ -69,20 +68,8 @@ def main() -> None:
             audio = soxr.resample(audio, sr, 16000)
         r = pocketsphinx_align(audio, spoken_text(wav.with_suffix(".txt").read_text(encoding="utf-8")))
         if r is not None:
-            write_textgrid(out / (wav.stem + ".TextGrid"), r, len(audio) / 16000)
-
-
-def write_textgrid(path: Path, tiers, duration: float) -> None:
-    """pocketsphinx's (words, phones) as a TextGrid with tiers words and phones, pauses as gaps,
-    so that ``otalign evaluate REF OUT`` scores it (and ``--against OUT`` compares with it)."""
-    from praatio import textgrid
-    from praatio.utilities.constants import Interval
-
-    tg = textgrid.Textgrid()
-    for name, items in zip(("words", "phones"), tiers):
-        intervals = [Interval(a, min(b, duration), label) for a, b, label in items if min(b, duration) > a]
-        tg.addTier(textgrid.IntervalTier(name, intervals, 0, duration))
-    tg.save(str(path), format="long_textgrid", includeBlankSpaces=True)
+            # tiers words and phones, pauses as gaps: what `otalign evaluate REF OUT` (or --against OUT) reads
+            write_textgrid(out / (wav.stem + ".TextGrid"), dict(zip(("words", "phones"), r)), len(audio) / 16000)
 
 
 if __name__ == "__main__":
