@@ -87,6 +87,12 @@ class TierScore:
         if pairs:
             self.errors.append(boundary_errors([ref[i][:2] for i, _ in pairs], [hyp[j][:2] for _, j in pairs]))
 
+    def merge(self, other: TierScore) -> None:
+        """Add the tokens another score has matched (a file's, into the corpus's) without matching again."""
+        self.errors += other.errors
+        self.ref_tokens += other.ref_tokens
+        self.matched += other.matched
+
     def summary(self) -> dict:
         out = summarize(self.errors) if self.errors else {}
         out["matched_pct"] = 100.0 * self.matched / self.ref_tokens if self.ref_tokens else 0.0
@@ -129,7 +135,7 @@ def evaluate_dirs(ref_dir: Path, hyp_dir: Path, with_sums: bool = False) -> dict
                 key = f"{r_tier}->{h_tier}"
                 one = TierScore()
                 one.add(ref[r_tier], hyp[h_tier], r_tier)
-                corpus[key].add(ref[r_tier], hyp[h_tier], r_tier)
+                corpus[key].merge(one)
                 row[key] = one.summary()
                 if one.errors:
                     sums[key][row["file"]] = file_sums(one.errors[0])
@@ -165,7 +171,8 @@ def compare(res: dict, other: dict, reps: int = 2000) -> dict[str, dict]:
             continue
         a = np.stack([mine[f] for f in common])
         b = np.stack([theirs[f] for f in common])
-        diff = {k: float(v - ratios(b.sum(0))[k]) for k, v in ratios(a.sum(0)).items()}
+        theirs_total = ratios(b.sum(0))
+        diff = {k: float(v - theirs_total[k]) for k, v in ratios(a.sum(0)).items()}
         out[key] = {"files": len(common), "difference": diff,
                     "ci95": bootstrap_intervals(a, b, reps=reps) if len(common) >= MIN_FILES else None}
     return out

@@ -259,6 +259,12 @@ def validate(
         raise typer.Exit(1)
 
 
+def _aligner_and_tier(key: str) -> tuple[str, str]:
+    """("OT" or "CTC", reference tier) of an evaluate key such as ``words->ctc-words``."""
+    ref_tier, hyp_tier = key.split("->")
+    return ("CTC" if hyp_tier.startswith("ctc") else "OT"), ref_tier
+
+
 @app.command()
 def evaluate(
     ref_dir: Annotated[Path, typer.Argument(help="Folder of reference TextGrids (tiers words, phones).")],
@@ -304,9 +310,9 @@ def evaluate(
                     "delay mean", "delay med", "delay p90", "IDR %"):
             table.add_column(col, justify="right" if col not in ("aligner", "tier") else "left")
         for key, v in res["corpus"].items():
-            ref_tier, hyp_tier = key.split("->")
+            aligner, ref_tier = _aligner_and_tier(key)
             if "mean_ms" not in v:
-                table.add_row("CTC" if hyp_tier.startswith("ctc") else "OT", ref_tier, f"{v['matched_pct']:.1f}", *["-"] * 8)
+                table.add_row(aligner, ref_tier, f"{v['matched_pct']:.1f}", *["-"] * 8)
                 continue
             b = bounds.get(key, {})
 
@@ -314,7 +320,7 @@ def evaluate(
                 value = format(v[name], fmt)
                 return f"{value} [{b[name][0]:{fmt}}, {b[name][1]:{fmt}}]" if name in b else value
 
-            table.add_row("CTC" if hyp_tier.startswith("ctc") else "OT", ref_tier, f"{v['matched_pct']:.1f}",
+            table.add_row(aligner, ref_tier, f"{v['matched_pct']:.1f}",
                           cell("mean_ms"), f"{v['within_10ms']:.1f}", cell("within_20ms"), cell("within_50ms"),
                           cell("delay_mean_ms", "+.1f"), f"{v['delay_median_ms']:+.1f}", f"{v['delay_p90_ms']:+.1f}",
                           f"{v['idr_pct']:.1f}")
@@ -327,9 +333,8 @@ def evaluate(
             for col in ("aligner", "tier", "files", "mean ms", "≤20ms %", "≤50ms %", "delay mean"):
                 diff.add_column(col, justify="right" if col not in ("aligner", "tier") else "left")
             for key, c in versus.items():
-                ref_tier, hyp_tier = key.split("->")
                 d, lohi = c["difference"], c["ci95"]
-                diff.add_row("CTC" if hyp_tier.startswith("ctc") else "OT", ref_tier, str(c["files"]),
+                diff.add_row(*_aligner_and_tier(key), str(c["files"]),
                              *[f"{d[k]:+.1f}" + (f" [{lohi[k][0]:+.1f}, {lohi[k][1]:+.1f}]" if lohi else "")
                                for k in ("mean_ms", "within_20ms", "within_50ms", "delay_mean_ms")])
             out_console.print(diff)
