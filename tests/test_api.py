@@ -34,10 +34,8 @@ def test_align_and_write_give_what_the_cli_gives(models, tmp_path):
     assert proc.returncode == 0, proc.stderr
     api = ptg.openTextgrid(str(tmp_path / "api" / "dashwood.TextGrid"), includeEmptyIntervals=False)
     cli = ptg.openTextgrid(str(tmp_path / "cli" / "dashwood.TextGrid"), includeEmptyIntervals=False)
-    for tier in ("words", "phones", "ctc-words", "ctc-phones"):  # the same code: equal to float noise (< 10 us)
-        a, c = api.getTier(tier).entries, cli.getTier(tier).entries
-        assert [x.label for x in a] == [x.label for x in c]
-        assert max(max(abs(x.start - y.start), abs(x.end - y.end)) for x, y in zip(a, c)) < 1e-5
+    for tier in ("words", "phones", "ctc-words", "ctc-phones"):
+        assert api.getTier(tier).entries == cli.getTier(tier).entries
 
 
 def test_align_many_reports_a_bad_pair_and_aligns_the_rest(models, tmp_path):
