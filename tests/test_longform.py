@@ -46,6 +46,9 @@ def test_chunked_encoder_matches_one_pass():
     # the GRU's state at a chunk edge is rebuilt from 5 s of context, not carried: nearly the same
     assert float(diff.mean()) < 2e-4 and float(diff.max()) < 0.03
     assert float(((chunked.alpha - whole.alpha).abs() / whole.alpha).max()) < 0.05
+    # what the readouts read: where the cumulative mass crosses each token's share (in frames)
+    cum = [a.double().cumsum(0) / a.double().sum() for a in (chunked.alpha, whole.alpha)]
+    assert float((cum[0] - cum[1]).abs().max()) * len(cum[0]) < 0.25
 
 
 def _long_posteriors(n_words=40, phones=3, frames=4, pause=6, v=5):
