@@ -51,6 +51,7 @@ class Example:
     intervals: list[tuple[float, float]] | None  # gold phone times, if known
     split: str = "train"
     words: list[tuple[float, float]] | None = None  # gold word times, if known
+    aligned: bool = False  # the times are an aligner's output (pseudo-labels), not gold: they teach alpha only
 
 
 def _transcript_of(audio: Path) -> Path | None:
@@ -98,9 +99,10 @@ def read_gold(tg: Path) -> tuple[list[str], list[tuple[float, float]], list[tupl
 
 def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
                 evaluation: bool = False, sample_seed: int | None = None,
-                language: str = DEFAULT_LANGUAGE) -> list[Example]:
+                language: str = DEFAULT_LANGUAGE, aligned: bool = False) -> list[Example]:
     """Examples of a corpus folder (only ``split`` if given); gold phone times from same-stem TextGrids,
-    else the transcript pronounced in ``language``.
+    else the transcript pronounced in ``language``. ``aligned`` marks the TextGrids as an aligner's
+    output rather than gold (``Example.aligned``; the supervised loss teaches alpha only from them).
 
     With ``sample_seed``, the ``limit`` examples are a random sample (that seed) instead of the
     first ones, which in a synth corpus all come from one voice. The reserved-voice evaluation
@@ -122,7 +124,8 @@ def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
             text = read_utf8(transcript, "transcript")
             phones = list(pronounce_transcript(text, str(transcript), language=language).phones)
             intervals = None
-        examples.append(Example(path.stem, load_audio(path), phones, intervals, part, words))
+        examples.append(Example(path.stem, load_audio(path), phones, intervals, part, words,
+                                aligned and intervals is not None))
     return examples
 
 
@@ -161,7 +164,7 @@ def compute_loss(model: AlignmentModel, batch: list[Example], cfg: TrainConfig, 
     dev = next(model.parameters()).device
     x, lengths, y, t_lengths = (t.to(dev) for t in _collate(batch, model, rng, cfg))
     out = model(x, lengths)
-    inputs = LossBatch(y, t_lengths, [e.intervals for e in batch])
+    inputs = LossBatch(y, t_lengths, [e.intervals for e in batch], [e.aligned for e in batch])
     total, parts = None, {}
     for loss in losses_for(cfg.kind, cfg.losses):
         term, logged = loss.load()(out, inputs, model, cfg, step)

@@ -167,6 +167,27 @@ def test_a_batch_mixing_gold_and_transcript_only_items_supervises_the_gold_ones(
     assert mixed["ce"] == pytest.approx(only_gold["ce"], rel=1e-4)  # over the gold items' own frames
 
 
+def test_items_with_aligned_times_teach_alpha_only(corpus, tmp_path):
+    """Pseudo-labels (an aligner's times) add to the alpha target but not to the frame
+    cross-entropy, which stays the mean over the gold items' frames; --aligned-times marks a corpus."""
+    out, _ = corpus
+    examples = load_corpus(out)[:4]
+    cfg = TrainConfig(kind="ottc", supervised_steps=10, noise_prob=0)
+    model = train(examples, out / "unused.pt", replace(cfg, steps=0), "tiny", resume=False)
+    model.eval()
+    aligned = [replace(e, aligned=True) for e in examples]
+    _, gold = compute_loss(model, examples, cfg, 0, None)
+    _, mixed = compute_loss(model, aligned[:2] + examples[2:], cfg, 0, None)
+    _, only_gold = compute_loss(model, examples[2:], cfg, 0, None)
+    assert mixed["ce"] == pytest.approx(only_gold["ce"], rel=1e-4)
+    assert mixed["alpha_mse"] == pytest.approx(gold["alpha_mse"], rel=1e-5)  # every item with times
+    _, pseudo = compute_loss(model, aligned, cfg, 0, None)
+    assert pseudo["ce"] == 0.0 and pseudo["alpha_mse"] == pytest.approx(gold["alpha_mse"], rel=1e-5)
+    assert all(e.aligned for e in load_corpus(out, aligned=True)[:4]) and not any(e.aligned for e in examples)
+    proc = run_cli("train", out, tmp_path / "m.pt", "--steps", "1", "--aligned-times", tmp_path)
+    assert proc.returncode == 2 and "--aligned-times" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_train_log_has_one_json_line_per_step(corpus, tmp_path):
     out, _ = corpus
     log = tmp_path / "run.jsonl"

@@ -86,6 +86,7 @@ def train(
     seed: Annotated[int, typer.Option("--seed")] = _T.seed,
     name: Annotated[Optional[str], typer.Option("--name", help="Model name stored in the checkpoint.")] = None,
     add_corpus: Annotated[Optional[list[Path]], typer.Option("--add-corpus", help="Another corpus folder to train on (repeatable).")] = None,
+    aligned_times: Annotated[Optional[list[Path]], typer.Option("--aligned-times", help="A corpus given above whose TextGrids an aligner made (pseudo-labels, not gold): they teach OTTC's alpha target only (repeatable).")] = None,
     init: Annotated[Optional[Path], typer.Option("--init", help="Start from this checkpoint's weights (same kind).")] = None,
     subsample: Annotated[int, typer.Option("--subsample", min=1, help="Output frame = SUBSAMPLE x 10 ms (new models only).")] = _T.subsample,
     hidden: Annotated[int, typer.Option("--hidden", min=1, help="GRU width per direction (new models only).")] = _T.hidden,
@@ -138,7 +139,12 @@ def train(
         if init is not None and language is not None and language.value != lang:
             fail(f"--language {language.value}: {init} is a model for {lang!r}; a fine-tuned model keeps its language",
                  code=2)
-        examples = [e for root in [corpus, *(add_corpus or [])] for e in load_corpus(root, language=lang)]
+        roots = [corpus, *(add_corpus or [])]
+        unknown = [a for a in aligned_times or [] if a.resolve() not in {r.resolve() for r in roots}]
+        if unknown:
+            fail(f"--aligned-times {unknown[0]}: not one of the corpora given (CORPUS or --add-corpus)", code=2)
+        marked = {a.resolve() for a in aligned_times or []}
+        examples = [e for root in roots for e in load_corpus(root, language=lang, aligned=root.resolve() in marked)]
     except OtalignError as err:
         fail(str(err))
     if not examples:

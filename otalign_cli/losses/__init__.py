@@ -28,6 +28,7 @@ class LossBatch:
     targets: torch.Tensor  # (B, J) token ids, padded
     target_lengths: torch.Tensor  # (B,)
     intervals: list[list[tuple[float, float]] | None]  # per item, gold phone times (None: transcript only)
+    aligned: list[bool] | None = None  # per item, whether its times are an aligner's output (``train.Example``)
 
 
 @dataclass(frozen=True)
