@@ -250,7 +250,7 @@ def dev_metrics(model: AlignmentModel, dev: list[Example], limit: int = 200) -> 
     from otalign_cli.devset import evaluate
     from otalign_cli.alignment.readouts import DEFAULT_READOUT
 
-    usable = [e for e in dev if e.intervals is not None and e.words][:limit]
+    usable = [e for e in dev if e.intervals is not None and e.words and not e.aligned][:limit]  # gold only
     if not usable:
         return {}
     model.eval()

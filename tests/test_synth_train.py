@@ -181,11 +181,14 @@ def test_items_with_aligned_times_teach_alpha_only(corpus, tmp_path):
     _, only_gold = compute_loss(model, examples[2:], cfg, 0, None)
     assert mixed["ce"] == pytest.approx(only_gold["ce"], rel=1e-4)
     assert mixed["alpha_mse"] == pytest.approx(gold["alpha_mse"], rel=1e-5)  # every item with times
-    _, pseudo = compute_loss(model, aligned, cfg, 0, None)
-    assert pseudo["ce"] == 0.0 and pseudo["alpha_mse"] == pytest.approx(gold["alpha_mse"], rel=1e-5)
+    total, pseudo = compute_loss(model, aligned, replace(cfg, losses=("supervised",)), 0, None)
+    assert "ce" not in pseudo and pseudo["alpha_mse"] == pytest.approx(gold["alpha_mse"], rel=1e-5)
+    assert float(total) == pytest.approx(pseudo["alpha_mse"], rel=1e-5)  # no cross-entropy in what is minimized
     assert all(e.aligned for e in load_corpus(out, aligned=True)[:4]) and not any(e.aligned for e in examples)
-    proc = run_cli("train", out, tmp_path / "m.pt", "--steps", "1", "--aligned-times", tmp_path)
-    assert proc.returncode == 2 and "--aligned-times" in proc.stderr and "Traceback" not in proc.stderr
+    for extra in (["--aligned-times", tmp_path], ["--aligned-times", out, "--kind", "ctc"]):
+        proc = run_cli("train", out, tmp_path / "m.pt", "--steps", "1", *extra)
+        assert proc.returncode == 2 and "--aligned-times" in proc.stderr and "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_train_log_has_one_json_line_per_step(corpus, tmp_path):

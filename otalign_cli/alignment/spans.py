@@ -113,7 +113,7 @@ def refine_alpha(alpha: torch.Tensor, log_probs: torch.Tensor, targets: torch.Te
     falls linearly from ``lr`` to nearly 0: the cost is piecewise smooth (its gradient jumps
     where a frame's cumulative mass crosses a token's), and a fixed step leaves the last
     iterate circling those kinks, so changes of 1e-5 in the log-probabilities (a batched
-    matrix product, another machine) moved boundaries by up to 3 frames; a decaying step
+    matrix product, another machine) moved boundaries by up to 3.5 frames; a decaying step
     settles (the test checks it).
     """
     return refine_alpha_many([alpha], [log_probs], [targets], steps, lr, pull)[0]

@@ -128,6 +128,13 @@ def train(
              if "ctc_aux" in losses else "--ctc-weight weighs the ctc_aux loss: add --loss ctc_aux", code=2)
     if ctc_weight < 0 or (ctc_weight > 0 and kind != "ottc"):
         fail(f"--ctc-weight must be >= 0 and is for --kind ottc only (got {ctc_weight:g} with {kind})", code=2)
+    roots = [corpus, *(add_corpus or [])]
+    unknown = [a for a in aligned_times or [] if a.resolve() not in {r.resolve() for r in roots}]
+    if unknown:
+        fail(f"--aligned-times {unknown[0]}: not one of the corpora given (CORPUS or --add-corpus)", code=2)
+    if aligned_times and (kind != "ottc" or (losses and "supervised" not in losses)):
+        fail("--aligned-times needs --kind ottc and the supervised loss (its times teach that loss's alpha target)",
+             code=2)
     dev = _device(device.value)
     log_file = None
     try:  # before the corpus is read: a bad path must not cost the time it takes to load
@@ -139,10 +146,6 @@ def train(
         if init is not None and language is not None and language.value != lang:
             fail(f"--language {language.value}: {init} is a model for {lang!r}; a fine-tuned model keeps its language",
                  code=2)
-        roots = [corpus, *(add_corpus or [])]
-        unknown = [a for a in aligned_times or [] if a.resolve() not in {r.resolve() for r in roots}]
-        if unknown:
-            fail(f"--aligned-times {unknown[0]}: not one of the corpora given (CORPUS or --add-corpus)", code=2)
         marked = {a.resolve() for a in aligned_times or []}
         examples = [e for root in roots for e in load_corpus(root, language=lang, aligned=root.resolve() in marked)]
     except OtalignError as err:

@@ -2,8 +2,9 @@
 
 The frame model learns real speech from the aligner's own alignments (Viterbi training), so it
 learns that aligner's habits too. Encoders trained by the same recipe with different seeds place
-boundaries differently (up to 0.9 ms of word error apart on the TIMIT sample), and the mean of
-their alignments is closer to human-placed boundaries than any one of them. This recipe writes
+boundaries differently (up to 1.3 ms of word error apart on the TIMIT sample), and the mean of
+their alignments was closer to human-placed boundaries than the typical one there (not than the
+best; models/MODEL_CARD.md). This recipe writes
 that mean as labels: every file of the corpus is linked (audio, transcripts, ``manifest.jsonl``,
 ``corpus.json``) and, beside each utterance, a TextGrid whose phone and word times are the mean
 over the ``otalign batch`` outputs given that read the same words and phones as the first (the
@@ -26,7 +27,7 @@ import numpy as np
 
 from otalign_cli.batch.reports import read_suspects
 from otalign_cli.errors import OtalignError
-from otalign_cli.formats.textgrid import INFO_TIER, read_textgrid, write_textgrid
+from otalign_cli.formats.textgrid import read_textgrid, write_textgrid
 
 TIERS = ("words", "phones")
 
@@ -76,8 +77,7 @@ def build(corpus: Path, dest: Path, aligned: list[Path]) -> tuple[int, int, int]
             continue
         tiers, agreeing = mean_tiers(grids)
         full += agreeing == len(aligned)
-        duration = max(b for tier in tiers.values() for _, b, _ in tier)
-        duration = max(duration, max(b for g in grids for _, b, _ in g.get(INFO_TIER, [])))
+        duration = max(b for g in grids for tier in g.values() for _, b, _ in tier)  # the info tier spans the file
         write_textgrid(target, tiers, duration)
         labelled += 1
     return audio, labelled, full
