@@ -29,12 +29,12 @@ def suspects(aligned: Path) -> set[str]:
     return {Path(path).stem for path in read_suspects(aligned / "suspects.tsv")}
 
 
-def build(corpus: Path, aligned: Path, dest: Path) -> tuple[int, int, int]:
-    """(audio files, labelled, left transcript-only) of the pseudo-labelled corpus written to ``dest``."""
+def linked_audio(corpus: Path, dest: Path) -> list[Path]:
+    """Every file of ``corpus`` (audio, transcripts, manifest, corpus.json; not its TextGrids)
+    linked into ``dest``; returns the audio files, each with any TextGrid an earlier run left
+    beside its link removed (a file now doubted loses the times it had)."""
     dest.mkdir(parents=True, exist_ok=True)
-    flagged = suspects(aligned)
-    grids = {g.stem: g for g in aligned.rglob("*.TextGrid")}
-    audio = labelled = 0
+    audio = []
     for f in sorted(corpus.iterdir()):
         if f.is_dir() or f.suffix == ".TextGrid":
             continue
@@ -42,14 +42,23 @@ def build(corpus: Path, aligned: Path, dest: Path) -> tuple[int, int, int]:
         if not link.exists():
             os.symlink(f.resolve(), link)
         if f.suffix.lower() in (".wav", ".flac"):
-            audio += 1
-            grid = grids.get(f.stem)
-            if grid is not None and f.stem not in flagged:
-                shutil.copyfile(grid, dest / grid.name)
-                labelled += 1
-            else:  # a run into an existing dest: a file now doubted loses the times it had
-                (dest / f"{f.stem}.TextGrid").unlink(missing_ok=True)
-    return audio, labelled, audio - labelled
+            (dest / f"{f.stem}.TextGrid").unlink(missing_ok=True)
+            audio.append(f)
+    return audio
+
+
+def build(corpus: Path, aligned: Path, dest: Path) -> tuple[int, int, int]:
+    """(audio files, labelled, left transcript-only) of the pseudo-labelled corpus written to ``dest``."""
+    flagged = suspects(aligned)
+    grids = {g.stem: g for g in aligned.rglob("*.TextGrid")}
+    audio = linked_audio(corpus, dest)
+    labelled = 0
+    for f in audio:
+        grid = grids.get(f.stem)
+        if grid is not None and f.stem not in flagged:
+            shutil.copyfile(grid, dest / grid.name)
+            labelled += 1
+    return len(audio), labelled, len(audio) - labelled
 
 
 if __name__ == "__main__":

@@ -20,12 +20,12 @@ itself).
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import numpy as np
 
-from otalign_cli.batch.reports import read_suspects
+from pseudo_labels import linked_audio, suspects  # this folder's recipe: the corpus links, batch's suspects
+
 from otalign_cli.errors import OtalignError
 from otalign_cli.formats.textgrid import read_textgrid, write_textgrid
 
@@ -50,20 +50,10 @@ def mean_tiers(grids: list[dict[str, list[tuple[float, float, str]]]]) -> tuple[
 
 def build(corpus: Path, dest: Path, aligned: list[Path]) -> tuple[int, int, int]:
     """(audio files, labelled, labelled with the mean of all) of the corpus written to ``dest``."""
-    dest.mkdir(parents=True, exist_ok=True)
-    doubted = {Path(p).stem for a in aligned for p in read_suspects(a / "suspects.tsv")}
-    audio = labelled = full = 0
-    for f in sorted(corpus.iterdir()):
-        if f.is_dir() or f.suffix == ".TextGrid":
-            continue
-        link = dest / f.name
-        if not link.exists():
-            os.symlink(f.resolve(), link)
-        if f.suffix.lower() not in (".wav", ".flac"):
-            continue
-        audio += 1
-        target = dest / f"{f.stem}.TextGrid"
-        target.unlink(missing_ok=True)
+    doubted = set().union(*(suspects(a) for a in aligned))
+    audio = linked_audio(corpus, dest)
+    labelled = full = 0
+    for f in audio:
         if f.stem in doubted:
             continue
         grids = []
@@ -78,9 +68,9 @@ def build(corpus: Path, dest: Path, aligned: list[Path]) -> tuple[int, int, int]
         tiers, agreeing = mean_tiers(grids)
         full += agreeing == len(aligned)
         duration = max(b for g in grids for tier in g.values() for _, b, _ in tier)  # the info tier spans the file
-        write_textgrid(target, tiers, duration)
+        write_textgrid(dest / f"{f.stem}.TextGrid", tiers, duration)
         labelled += 1
-    return audio, labelled, full
+    return len(audio), labelled, full
 
 
 if __name__ == "__main__":
