@@ -129,7 +129,8 @@ def train(
     if ctc_weight < 0 or (ctc_weight > 0 and kind != "ottc"):
         fail(f"--ctc-weight must be >= 0 and is for --kind ottc only (got {ctc_weight:g} with {kind})", code=2)
     roots = [corpus, *(add_corpus or [])]
-    unknown = [a for a in aligned_times or [] if a.resolve() not in {r.resolve() for r in roots}]
+    marked = {a.resolve(): a for a in aligned_times or []}
+    unknown = [a for path, a in marked.items() if path not in {r.resolve() for r in roots}]
     if unknown:
         fail(f"--aligned-times {unknown[0]}: not one of the corpora given (CORPUS or --add-corpus)", code=2)
     if aligned_times and (kind != "ottc" or (losses and "supervised" not in losses)):
@@ -146,7 +147,6 @@ def train(
         if init is not None and language is not None and language.value != lang:
             fail(f"--language {language.value}: {init} is a model for {lang!r}; a fine-tuned model keeps its language",
                  code=2)
-        marked = {a.resolve() for a in aligned_times or []}
         examples = [e for root in roots for e in load_corpus(root, language=lang, aligned=root.resolve() in marked)]
     except OtalignError as err:
         fail(str(err))
