@@ -48,7 +48,11 @@ def main() -> int:
     pairs = pairs[:args.files]
     devices = ("cpu", gpu)
     models = {d: otalign.load_models(device=d) for d in devices}
-    if args.tf32:
+    if args.tf32:  # every place a model runs turns TF32 off (devices.full_float32): undo that
+        from otalign_cli import inference, models as models_module
+        from otalign_cli.alignment import boundaries, frames
+        for module in (inference, models_module, boundaries, frames):
+            module.full_float32 = lambda device: None
         torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = True
 
     from otalign_cli.pipeline import forward, prepare

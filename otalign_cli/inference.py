@@ -14,10 +14,12 @@ from typing import NamedTuple
 
 import torch
 
+from otalign_cli.devices import full_float32
 from otalign_cli.model import AlignmentModel
 
 CHUNK_FRAMES = 1500  # output frames kept per chunk (30 s at 20 ms)
 CONTEXT_FRAMES = 250  # output frames of context on each side (5 s)
+
 
 
 class Shifted(NamedTuple):
@@ -60,6 +62,7 @@ def run_model(model: AlignmentModel, feats: torch.Tensor, device: str = "cpu", c
     ``batch_size`` chunks run per forward call (default: 1 on CPU, 32 on a GPU).
     """
     model.eval()
+    full_float32(device)
     sub = model.cfg.subsample
     n_out = (feats.shape[0] + sub - 1) // sub
     bounds = chunk_bounds(n_out, chunk, context)
@@ -89,6 +92,7 @@ def run_model_many(model: AlignmentModel, feats: list[torch.Tensor], device: str
     Outputs equal those of one recording at a time (padding is masked by the packed GRU).
     """
     model.eval()
+    full_float32(device)
     results: list[ModelOutput | None] = [None] * len(feats)
     sub = model.cfg.subsample
     short = [i for i, f in enumerate(feats) if f.shape[0] <= CHUNK_FRAMES * sub]

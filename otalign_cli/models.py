@@ -9,6 +9,7 @@ from pathlib import Path
 
 from otalign_cli.checkpoint import load_checkpoint
 from otalign_cli.errors import OtalignError
+from otalign_cli.devices import full_float32
 from otalign_cli.model import AlignmentModel
 
 DEFAULT_OTTC = "en-ottc.pt"
@@ -23,29 +24,6 @@ def models_dir() -> Path:
     if installed.is_dir():
         return installed
     return Path(__file__).resolve().parent.parent / "models"
-
-
-def resolve_device(device: str) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for, but no CUDA GPU is available")
-    return device
-
-
-def full_float32_on_cuda() -> None:
-    """Aligning on a GPU computes in full float32, as on the CPU: alignment times must not depend on
-    the device. PyTorch lets cuDNN's convolutions and recurrent layers use TF32 (10-bit mantissas)
-    on Ampere and newer GPUs by default. With it, on an H200 (2026-11-26), the encoder's
-    posteriors differed from the CPU's by more than 1e-3 (tests/test_longform.py) and a batch's
-    word times by up to 77 ms; TF32 is the likely cause, not yet confirmed on a GPU
-    (``bench/cuda_parity.py --tf32`` compares). The setting is torch's, for the whole process."""
-    import torch
-
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cuda.matmul.allow_tf32 = False
 
 
 @dataclass
@@ -63,8 +41,7 @@ def load_models(model: Path | None = None, ctc_model: Path | None = None, with_c
     """The OTTC model (default: the bundled one) and, ``with_ctc``, its CTC twin; ``boundaries``
     False drops the OTTC model's boundary model (``--no-boundaries``), ``frames`` False its frame
     model (``--no-frames``)."""
-    if str(device).startswith("cuda"):
-        full_float32_on_cuda()
+    full_float32(device)
     ottc, meta = load_checkpoint(model or models_dir() / DEFAULT_OTTC, expect_kind="ottc", device=device)
     if not boundaries:
         ottc.set_boundary_model(None)

@@ -14,7 +14,7 @@ from otalign_cli.audio import load_audio
 from otalign_cli.evaluate import match_tokens
 from otalign_cli.features import log_mel
 from otalign_cli.formats.textgrid import read_textgrid
-from otalign_cli.inference import run_model
+from otalign_cli.inference import run_model, run_model_many
 from otalign_cli.models import load_models
 
 
@@ -49,6 +49,22 @@ def test_chunked_encoder_matches_one_pass():
     # what the readouts read: where the cumulative mass crosses each token's share (in frames)
     cum = [a.double().cumsum(0) / a.double().sum() for a in (chunked.alpha, whole.alpha)]
     assert float((cum[0] - cum[1]).abs().max()) * len(cum[0]) < 0.25
+
+
+def test_padding_in_a_batch_does_not_change_the_outputs():
+    """Chunks or recordings of unequal length batched together (padded) must read exactly as alone:
+    on a GPU every long file's chunks and every batch of files go through the encoder this way."""
+    ottc = load_models(with_ctc=False).ottc
+    x = torch.from_numpy(load_audio(EXAMPLE_WAV))
+    feats = log_mel(torch.cat([x, torch.zeros(4000), x, torch.zeros(4000), x]))
+    alone = run_model(ottc, feats, chunk=300, context=250, batch_size=1)
+    batched = run_model(ottc, feats, chunk=300, context=250, batch_size=32)  # the last chunk is shorter
+    assert float((alone.log_probs - batched.log_probs).abs().max()) < 1e-4
+    assert float(((alone.alpha - batched.alpha).abs() / alone.alpha).max()) < 1e-4
+    recordings = [feats[:n] for n in (701, 530, 1999)]
+    for one, many in zip((run_model(ottc, f) for f in recordings), run_model_many(ottc, recordings)):
+        assert float((one.log_probs - many.log_probs).abs().max()) < 1e-4
+        assert float(((one.alpha - many.alpha).abs() / one.alpha).max()) < 1e-4
 
 
 def _long_posteriors(n_words=40, phones=3, frames=4, pause=6, v=5):
@@ -156,3 +172,19 @@ def test_streamed_resampling_equals_one_shot(tmp_path):
     got = load_audio(path)
     assert got.shape == ref.shape
     assert float(np.abs(got - ref).max()) < 1e-3
+
+
+def test_models_on_cuda_compute_in_full_float32():
+    """TF32 moved word times by up to 24 ms against the CPU on an H100 (bench/cuda_parity.py --tf32):
+    every place a model runs turns it off for a CUDA device, and leaves the CPU's settings alone."""
+    from otalign_cli.devices import full_float32
+
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    try:
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = True
+        full_float32("cpu")
+        assert torch.backends.cudnn.allow_tf32 and torch.backends.cuda.matmul.allow_tf32
+        full_float32(torch.device("cuda", 0))
+        assert not torch.backends.cudnn.allow_tf32 and not torch.backends.cuda.matmul.allow_tf32
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved

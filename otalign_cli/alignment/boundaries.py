@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from otalign_cli.devices import full_float32
+
 HOP = 0.01  # s: the feature frame shift the windows are cut on
 MIN_PHONE = 0.01  # s: a corrected phone keeps at least this duration
 CHUNK = 2048  # boundaries per forward pass: bounded memory on hour-long files
@@ -150,6 +152,7 @@ def correct_boundaries(model: BoundaryModel, feats: torch.Tensor, onset: torch.T
     edge = model.cfg.edge_id
     pts = boundary_points(onset, offset, phones.clamp(max=edge), edge)
     dev = next(model.parameters()).device
+    full_float32(dev)
     shifts = []
     for i in range(0, pts.time.numel(), CHUNK):  # an hour has ~50k boundaries: windows of all at once take GBs
         windows, frac = feature_windows(feats, pts.time[i:i + CHUNK], model.cfg.window)

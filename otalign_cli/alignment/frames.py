@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from otalign_cli.devices import full_float32
 from otalign_cli.text.phones import PHONES
 
 HOP = 0.01  # s: the feature frame
@@ -112,6 +113,7 @@ def frame_scores(model: FrameModel, feats: torch.Tensor) -> np.ndarray:
     n = feats.shape[0]
     out = np.empty((n, model.cfg.classes), dtype=np.float32)
     device = next(model.parameters()).device
+    full_float32(device)
     for a in range(0, n, CHUNK):
         b = min(a + CHUNK, n)
         lo, hi = max(0, a - CONTEXT), min(n, b + CONTEXT)

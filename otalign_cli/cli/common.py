@@ -132,7 +132,7 @@ def _can_write(path: Path) -> None:
 
 def _device(device: str) -> str:
     """The device to run on; asking for a GPU that is not there is a usage error (exit 2)."""
-    from otalign_cli.models import resolve_device
+    from otalign_cli.devices import resolve_device
 
     try:
         return resolve_device(device)
