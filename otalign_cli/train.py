@@ -13,7 +13,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ from otalign_cli.formats.textgrid import read_textgrid
 from otalign_cli.losses import LossBatch, losses_for
 from otalign_cli.manifest import read_manifest
 from otalign_cli.model import AlignmentModel, ModelConfig
-from otalign_cli.train_config import TrainConfig
+from otalign_cli.train_config import RESUMABLE_CHANGES, TrainConfig
 from otalign_cli.text.languages import DEFAULT_LANGUAGE, get_language
 from otalign_cli.text.phones import BLANK, SILENCE
 from otalign_cli.text.pronounce import pronounce_transcript
@@ -208,6 +208,7 @@ def train(examples: list[Example], out: Path, cfg: TrainConfig, name: str,
     step, elapsed = 0, 0.0
     if resume and state_path.is_file():
         st = torch.load(state_path, weights_only=False, map_location=cfg.device)
+        _check_resumable(state_path, st.get("config"), cfg)
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
         step, elapsed = st["step"], st["elapsed"]
@@ -240,9 +241,39 @@ def train(examples: list[Example], out: Path, cfg: TrainConfig, name: str,
                     model.train()
                 save_checkpoint(out, model, name, summary)
                 torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                            "elapsed": time.time() - t0, "rng": rng.getstate()}, state_path)
+                            "elapsed": time.time() - t0, "rng": rng.getstate(), "config": asdict(cfg)}, state_path)
     model.eval()
     return model
+
+
+def check_resumable(out: Path, cfg: TrainConfig) -> None:
+    """Raise if ``out.state`` exists and was written by a run with other settings (see
+    ``_check_resumable``): the command line asks before it starts its progress display."""
+    state_path = out.with_name(out.name + ".state")
+    if state_path.is_file():
+        _check_resumable(state_path, torch.load(state_path, weights_only=False, map_location="cpu").get("config"), cfg)
+
+
+def _check_resumable(state_path: Path, saved: dict | None, cfg: TrainConfig) -> None:
+    """A run resumed from ``state_path`` must train on what it started with: the same corpora, the
+    same marks, the same loss and schedule (``RESUMABLE_CHANGES`` aside). States written before
+    the configuration was saved are taken as they are."""
+    if saved is None:
+        return
+    now = asdict(cfg)
+    for key, value in saved.items():
+        if key in RESUMABLE_CHANGES or key not in now:
+            continue
+        old, new = (list(v) if isinstance(v, (tuple, list)) else v for v in (value, now[key]))
+        if old != new:
+            raise OtalignError(state_path, f"this run was started with {key} = {_shown(old)}, not {_shown(new)}; "
+                               "resume it with the same settings, or delete that file to start over")
+
+
+def _shown(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "(none)"
+    return str(value)
 
 
 def dev_metrics(model: AlignmentModel, dev: list[Example], limit: int = 200) -> dict:

@@ -30,4 +30,11 @@ class TrainConfig:
     device: str = "cpu"  # where the model trains: cpu or cuda
     ctc_weight: float = 0.0  # OTTC only: weight of an auxiliary CTC loss on a separate head
     losses: tuple[str, ...] | None = None  # names in ``losses.REGISTRY``; None: the kind's default set
+    corpora: tuple[str, ...] = ()  # the corpus folders trained on (recorded; a resumed run must name the same)
+    aligned_corpora: tuple[str, ...] = ()  # those whose TextGrids an aligner made (``--aligned-times``)
     extra: dict = field(default_factory=dict)
+
+
+# Settings a resumed run may change: they do not change what is learned, only where, how fast and
+# how far this run goes.
+RESUMABLE_CHANGES = ("stop_after", "threads", "device")

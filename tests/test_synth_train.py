@@ -191,6 +191,26 @@ def test_items_with_aligned_times_teach_alpha_only(corpus, tmp_path):
         assert len(proc.stderr.strip().splitlines()) == 1
 
 
+def test_a_stopped_run_resumes_only_with_the_settings_it_started_with(corpus, tmp_path):
+    """--stop-after ends a run early; the same command resumes it from OUT.state. A resumed run with
+    another loss or other pseudo-labels would silently train on something else: refused, one line."""
+    out, _ = corpus
+    model, log = tmp_path / "m.pt", tmp_path / "run.jsonl"
+    args = ["train", out, model, "--steps", "4", "--batch-seconds", "20", "--warmup", "1", "--log", log]
+    assert run_cli(*args, "--stop-after", "2").returncode == 0
+    saved = load_checkpoint(model)[1]["training"]
+    assert saved["steps"] == 2 and list(saved["config"]["corpora"]) == [str(out.resolve())]
+    assert not saved["config"]["aligned_corpora"]
+    for changed, named in ((["--aligned-times", out], "aligned_corpora"), (["--lr", "1e-3"], "lr")):
+        proc = run_cli(*args, *changed)
+        assert proc.returncode == 1 and named in proc.stderr and "m.pt.state" in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    proc = run_cli(*args, "--threads", "2")  # where and how fast it runs may change
+    assert proc.returncode == 0, proc.stderr
+    assert [json.loads(x)["step"] for x in log.read_text().splitlines()] == [1, 2, 3, 4]
+    assert load_checkpoint(model)[1]["training"]["steps"] == 4
+
+
 def test_train_log_has_one_json_line_per_step(corpus, tmp_path):
     out, _ = corpus
     log = tmp_path / "run.jsonl"

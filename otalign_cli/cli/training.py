@@ -103,7 +103,7 @@ def train(
     _can_write(out)
 
     from otalign_cli.checkpoint import load_checkpoint
-    from otalign_cli.train import load_corpus
+    from otalign_cli.train import check_resumable, load_corpus
     from otalign_cli.train import train as run_training
 
     if kind not in ("ottc", "ctc"):
@@ -154,7 +154,12 @@ def train(
         fail(f"{corpus}: no audio with transcripts found")
     cfg = TrainConfig(kind=kind, steps=steps, batch_seconds=batch_seconds, lr=lr, warmup=warmup, stop_after=stop_after, augment=augment,
                       supervised_steps=supervised_steps, threads=threads, seed=seed, subsample=subsample, hidden=hidden, encoder=encoder.value, alpha=alpha, language=lang, losses=losses,
-                      device=dev, ctc_weight=ctc_weight, supervised_floor=supervised_floor)
+                      device=dev, ctc_weight=ctc_weight, supervised_floor=supervised_floor,
+                      corpora=tuple(str(r.resolve()) for r in roots), aligned_corpora=tuple(str(a) for a in marked))
+    try:
+        check_resumable(out, cfg)
+    except OtalignError as err:
+        fail(str(err))
     with _training_progress() as progress:
         task = progress.add_task(f"training {kind}", total=min(steps, stop_after or steps), loss="")
         t0 = time.time()
