@@ -21,7 +21,6 @@ CHUNK_FRAMES = 1500  # output frames kept per chunk (30 s at 20 ms)
 CONTEXT_FRAMES = 250  # output frames of context on each side (5 s)
 
 
-
 class Shifted(NamedTuple):
     """The model's outputs on the features shifted by ``offset`` output frames (a whole feature
     hop, a fraction of an output frame): a second reading for the refine readout."""
@@ -89,7 +88,7 @@ def run_model_many(model: AlignmentModel, feats: list[torch.Tensor], device: str
 
     Recordings are sorted by length and packed into batches of at most ``max_batch_frames``
     padded feature frames; a recording longer than a chunk goes through ``run_model`` alone.
-    Outputs equal those of one recording at a time (padding is masked by the packed GRU).
+    Outputs equal those of one recording at a time (the encoder masks the padding).
     """
     model.eval()
     full_float32(device)

@@ -207,7 +207,7 @@ def train(examples: list[Example], out: Path, cfg: TrainConfig, name: str,
     state_path = out.with_name(out.name + ".state")
     step, elapsed = 0, 0.0
     if resume and state_path.is_file():
-        st = torch.load(state_path, weights_only=False, map_location=cfg.device)
+        st = _load_state(state_path, cfg.device)
         _check_resumable(state_path, st.get("config"), cfg)
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
@@ -251,7 +251,18 @@ def check_resumable(out: Path, cfg: TrainConfig) -> None:
     ``_check_resumable``): the command line asks before it starts its progress display."""
     state_path = out.with_name(out.name + ".state")
     if state_path.is_file():
-        _check_resumable(state_path, torch.load(state_path, weights_only=False, map_location="cpu").get("config"), cfg)
+        _check_resumable(state_path, _load_state(state_path, "cpu").get("config"), cfg)
+
+
+def _load_state(state_path: Path, device: str) -> dict:
+    try:
+        state = torch.load(state_path, weights_only=False, map_location=device)
+    except Exception as err:  # a truncated or foreign file: whatever torch.load raises
+        raise OtalignError(state_path, f"cannot read this training state ({type(err).__name__}); "
+                                       "delete it to start over") from err
+    if not isinstance(state, dict) or not {"model", "opt", "step"} <= state.keys():
+        raise OtalignError(state_path, "not a training state written by otalign train; delete it to start over")
+    return state
 
 
 def _check_resumable(state_path: Path, saved: dict | None, cfg: TrainConfig) -> None:

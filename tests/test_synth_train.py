@@ -205,6 +205,12 @@ def test_a_stopped_run_resumes_only_with_the_settings_it_started_with(corpus, tm
         proc = run_cli(*args, *changed)
         assert proc.returncode == 1 and named in proc.stderr and "m.pt.state" in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    state = tmp_path / "m.pt.state"
+    saved_state = state.read_bytes()
+    state.write_bytes(saved_state[:100])  # truncated
+    proc = run_cli(*args)
+    assert proc.returncode == 1 and "m.pt.state: cannot read" in proc.stderr and "Traceback" not in proc.stderr
+    state.write_bytes(saved_state)
     proc = run_cli(*args, "--threads", "2")  # where and how fast it runs may change
     assert proc.returncode == 0, proc.stderr
     assert [json.loads(x)["step"] for x in log.read_text().splitlines()] == [1, 2, 3, 4]
