@@ -129,37 +129,43 @@ def train(
     if ctc_weight < 0 or (ctc_weight > 0 and kind != "ottc"):
         fail(f"--ctc-weight must be >= 0 and is for --kind ottc only (got {ctc_weight:g} with {kind})", code=2)
     roots = [corpus, *(add_corpus or [])]
+    resolved = [r.resolve() for r in roots]
     marked = {a.resolve(): a for a in aligned_times or []}
-    unknown = [a for path, a in marked.items() if path not in {r.resolve() for r in roots}]
+    unknown = [a for path, a in marked.items() if path not in resolved]
     if unknown:
         fail(f"--aligned-times {unknown[0]}: not one of the corpora given (CORPUS or --add-corpus)", code=2)
     if aligned_times and (kind != "ottc" or (losses and "supervised" not in losses)):
         fail("--aligned-times needs --kind ottc and the supervised loss (its times teach that loss's alpha target)",
              code=2)
     dev = _device(device.value)
-    log_file = None
-    try:  # before the corpus is read: a bad path must not cost the time it takes to load
-        log_file = log.open("a", encoding="utf-8") if log else None
-    except OSError as err:
-        fail(f"{log}: cannot write the training log ({err.strerror or err})")
     try:
         lang = load_checkpoint(init)[0].cfg.language if init is not None else (language.value if language else _T.language)
-        if init is not None and language is not None and language.value != lang:
-            fail(f"--language {language.value}: {init} is a model for {lang!r}; a fine-tuned model keeps its language",
-                 code=2)
-        examples = [e for root in roots for e in load_corpus(root, language=lang, aligned=root.resolve() in marked)]
     except OtalignError as err:
         fail(str(err))
-    if not examples:
-        fail(f"{corpus}: no audio with transcripts found")
+    if init is not None and language is not None and language.value != lang:
+        fail(f"--language {language.value}: {init} is a model for {lang!r}; a fine-tuned model keeps its language",
+             code=2)
     cfg = TrainConfig(kind=kind, steps=steps, batch_seconds=batch_seconds, lr=lr, warmup=warmup, stop_after=stop_after, augment=augment,
                       supervised_steps=supervised_steps, threads=threads, seed=seed, subsample=subsample, hidden=hidden, encoder=encoder.value, alpha=alpha, language=lang, losses=losses,
                       device=dev, ctc_weight=ctc_weight, supervised_floor=supervised_floor,
-                      corpora=tuple(str(r.resolve()) for r in roots), aligned_corpora=tuple(str(a) for a in marked))
+                      corpora=tuple(map(str, resolved)), aligned_corpora=tuple(map(str, marked)))
+    # before the corpus is read and the log opened: a refusal must cost neither the time the
+    # corpus takes to load nor an empty log file
     try:
         check_resumable(out, cfg)
     except OtalignError as err:
         fail(str(err))
+    log_file = None
+    try:
+        log_file = log.open("a", encoding="utf-8") if log else None
+    except OSError as err:
+        fail(f"{log}: cannot write the training log ({err.strerror or err})")
+    try:
+        examples = [e for root, path in zip(roots, resolved) for e in load_corpus(root, language=lang, aligned=path in marked)]
+    except OtalignError as err:
+        fail(str(err))
+    if not examples:
+        fail(f"{corpus}: no audio with transcripts found")
     with _training_progress() as progress:
         task = progress.add_task(f"training {kind}", total=min(steps, stop_after or steps), loss="")
         t0 = time.time()
