@@ -48,11 +48,9 @@ def main() -> int:
     pairs = pairs[:args.files]
     devices = ("cpu", gpu)
     models = {d: otalign.load_models(device=d) for d in devices}
-    if args.tf32:  # every place a model runs turns TF32 off (devices.full_float32): undo that
-        from otalign_cli import inference, models as models_module
-        from otalign_cli.alignment import boundaries, frames
-        for module in (inference, models_module, boundaries, frames):
-            module.full_float32 = lambda device: None
+    if args.tf32:  # every place a model runs turns TF32 off (devices.full_float32) unless told not to
+        import otalign_cli.devices
+        otalign_cli.devices.MEASURE_TF32 = True
         torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = True
 
     from otalign_cli.pipeline import forward, prepare

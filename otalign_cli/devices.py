@@ -14,13 +14,17 @@ def resolve_device(device: str) -> str:
     return device
 
 
+MEASURE_TF32 = False  # True leaves torch's TF32 settings alone: only to measure what they change
+
+
 def full_float32(device: str | torch.device) -> None:
     """On a CUDA device, make the models compute in full float32, as on the CPU: alignment times
     must not depend on the device. PyTorch lets cuDNN's convolutions and recurrent layers use TF32
     (10-bit mantissas) on Ampere and newer GPUs by default; with it (an H100, PyTorch 2.11,
     ``bench/cuda_parity.py --tf32``) the encoder's posteriors differ from the CPU's by 6e-4 and
     word times on the TIMIT sample by up to 24 ms, without it by 2e-6 and 0.2 ms. Every place a
-    model runs calls this with its device; the setting is torch's, for the whole process."""
-    if str(device).startswith("cuda"):
+    model runs calls this with its device; the setting is torch's, for the whole process.
+    ``MEASURE_TF32`` switches it off (``bench/cuda_parity.py --tf32``)."""
+    if str(device).startswith("cuda") and not MEASURE_TF32:
         torch.backends.cudnn.allow_tf32 = False
         torch.backends.cuda.matmul.allow_tf32 = False

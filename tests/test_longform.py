@@ -177,6 +177,7 @@ def test_streamed_resampling_equals_one_shot(tmp_path):
 def test_models_on_cuda_compute_in_full_float32():
     """TF32 moved word times by up to 24 ms against the CPU on an H100 (bench/cuda_parity.py --tf32):
     every place a model runs turns it off for a CUDA device, and leaves the CPU's settings alone."""
+    from otalign_cli import devices
     from otalign_cli.devices import full_float32
 
     saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
@@ -186,5 +187,10 @@ def test_models_on_cuda_compute_in_full_float32():
         assert torch.backends.cudnn.allow_tf32 and torch.backends.cuda.matmul.allow_tf32
         full_float32(torch.device("cuda", 0))
         assert not torch.backends.cudnn.allow_tf32 and not torch.backends.cuda.matmul.allow_tf32
+        devices.MEASURE_TF32 = True  # what bench/cuda_parity.py --tf32 sets: torch's settings left alone
+        torch.backends.cudnn.allow_tf32 = True
+        full_float32("cuda")
+        assert torch.backends.cudnn.allow_tf32
     finally:
+        devices.MEASURE_TF32 = False
         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
