@@ -94,6 +94,24 @@ def test_common_voice_layout_and_a_bad_clip_is_reported(tmp_path):
     assert np.isclose(sf.info(str(tmp_path / "corpus" / "cv-common_voice_en_1.wav")).duration, 1.8, atol=0.01)
 
 
+def test_cathy_layout_keeps_the_later_take_and_downmixes_48k_stereo(tmp_path):
+    src = tmp_path / "cathy" / "data"
+    takes = {"arctic_a0001_1592748574": ((0.2, 2.0), "And Mister John Dashwood"),  # first take
+             "arctic_a0001_1592748585": ((0.2, 1.5), "And Mister John"),  # the later take, kept
+             "arctic_b0002_1592700000": ((1.6, 3.2), "had then leisure")}
+    for stem, (span, text) in takes.items():
+        _clip(src / f"{stem}.wav", span, rate=48000)
+        audio, sr = sf.read(src / f"{stem}.wav", dtype="float32")
+        sf.write(src / f"{stem}.wav", np.stack([audio, audio], axis=1), sr)  # the source is stereo
+        (src / f"{stem}.txt").write_text(text + "\n")
+    _clip(src / "arctic_a0003_1592700001.wav", (0.2, 1.0), rate=48000)  # no transcript: not a take
+    totals = _run("cathy.py", tmp_path / "cathy", tmp_path / "corpus")
+    assert (totals["utterances"], totals["speakers"], totals["skipped"]) == (2, 1, 0)
+    _check_corpus(tmp_path / "corpus", 2)
+    assert (tmp_path / "corpus" / "cathy-arctic_a0001.txt").read_text() == "And Mister John\n"
+    assert np.isclose(sf.info(str(tmp_path / "corpus" / "cathy-arctic_a0001.wav")).duration, 1.3, atol=0.01)
+
+
 def test_pseudo_labels_give_aligned_times_except_where_batch_doubted(tmp_path):
     src = tmp_path / "lj" / "LJSpeech-1.1"
     _clip(src / "wavs" / "LJ001-0001.wav", (0.0, 1.75))  # whole words: nothing to doubt
