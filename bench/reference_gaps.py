@@ -4,7 +4,8 @@ TIMIT-style references leave a gap for a glottal stop, a pause or an epenthetic 
 every gap of ``--min-gap`` or more between two reference phones, this matches the phones on
 both sides to the hypothesis (as ``otalign evaluate`` does) and prints how far off their edges
 are, split by whether the next phone is a vowel (a vowel-initial word's glottal stop, mostly),
-and how often the hypothesis opens a gap there too.
+and how often the hypothesis opens a gap there too. Appends the table to bench/RESULTS.md
+(``--no-report``: print only).
 
     otalign batch ../shared/data/timit-dev aligned/ -f textgrid --no-ctc
     python bench/reference_gaps.py ../shared/data/timit-dev aligned/
@@ -13,11 +14,14 @@ and how often the hypothesis opens a gap there too.
 from __future__ import annotations
 
 import argparse
+import sys
+import time
 from pathlib import Path
 
 from otalign_cli.evaluate import find_pairs, match_tokens
 from otalign_cli.formats.textgrid import read_textgrid
 from otalign_cli.text.phones import VOWELS
+from results import report
 
 
 def main() -> None:
@@ -25,6 +29,7 @@ def main() -> None:
     ap.add_argument("ref_dir", type=Path)
     ap.add_argument("hyp_dir", type=Path)
     ap.add_argument("--min-gap", type=float, default=0.02, help="seconds (default 0.02)")
+    ap.add_argument("--no-report", action="store_true", help="print the table without appending it to RESULTS.md")
     a = ap.parse_args()
     groups: dict[str, list[tuple[list[float], float | None]]] = {"before a vowel": [], "before another phone": []}
     pairs, _ = find_pairs(a.ref_dir, a.hyp_dir)
@@ -49,13 +54,22 @@ def main() -> None:
             hyp_gap = hyp[match[i + 1]][0] - hyp[match[i]][1] if adjacent else None
             key = "before a vowel" if ref[i + 1][2].rstrip("012") in VOWELS else "before another phone"
             groups[key].append((errs, hyp_gap))
-    print(f"{len(pairs)} files, {total} matched phone edges: {beyond20} beyond 20 ms, {beyond50} beyond 50 ms")
+    lines = [f"## Reference gaps inside utterances: {a.hyp_dir.name} against {a.ref_dir.name} "
+             f"({time.strftime('%Y-%m-%d')}, `python bench/{Path(__file__).name} {' '.join(sys.argv[1:])}`)", "",
+             f"{len(pairs)} files, {total} matched phone edges: {beyond20} beyond 20 ms, {beyond50} beyond 50 ms. "
+             f"Gaps of {a.min_gap * 1000:.0f} ms or more between two reference phones, the edges of the phones on "
+             "both sides, and where the hypothesis opens a gap of 10 ms or more too.", "",
+             "| gaps | count | their edges | beyond 20 ms | beyond 50 ms | hypothesis opens a gap |",
+             "|---|---|---|---|---|---|"]
     for name, rows in groups.items():
         errs = [e for es, _ in rows for e in es]
         opened = sum(g is not None and g >= 0.01 for _, g in rows)
-        print(f"gaps {name}: {len(rows)}; their edges {len(errs)}, beyond 20 ms {sum(e > 0.02 for e in errs)}, "
-              f"beyond 50 ms {sum(e > 0.05 for e in errs)}; the hypothesis opens a gap of 10 ms or more at {opened}")
-
+        lines.append(f"| {name} | {len(rows)} | {len(errs)} | {sum(e > 0.02 for e in errs)} | "
+                     f"{sum(e > 0.05 for e in errs)} | {opened} |")
+    if a.no_report:
+        print("\n".join(lines))
+    else:
+        report(lines)
 
 if __name__ == "__main__":
     main()
