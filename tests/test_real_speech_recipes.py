@@ -104,12 +104,44 @@ def test_cathy_layout_keeps_the_later_take_and_downmixes_48k_stereo(tmp_path):
         audio, sr = sf.read(src / f"{stem}.wav", dtype="float32")
         sf.write(src / f"{stem}.wav", np.stack([audio, audio], axis=1), sr)  # the source is stereo
         (src / f"{stem}.txt").write_text(text + "\n")
-    _clip(src / "arctic_a0003_1592700001.wav", (0.2, 1.0), rate=48000)  # no transcript: not a take
-    totals = _run("cathy.py", tmp_path / "cathy", tmp_path / "corpus")
+    # a later take without its transcript is reported, and the earlier one is not used instead
+    _clip(src / "arctic_a0003_1592700001.wav", (0.2, 1.0), rate=48000)
+    (src / "arctic_a0003_1592700001.txt").write_text("And Mister\n")
+    _clip(src / "arctic_a0003_1592700009.wav", (0.2, 1.0), rate=48000)
+    proc = subprocess.run([sys.executable, str(RECIPES / "cathy.py"), str(tmp_path / "cathy"), str(tmp_path / "corpus")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "skipped cathy-arctic_a0003" in proc.stderr and "Traceback" not in proc.stderr
+    totals = json.loads(proc.stdout.strip().splitlines()[-1])
     assert (totals["utterances"], totals["speakers"], totals["skipped"]) == (2, 1, 0)
     _check_corpus(tmp_path / "corpus", 2)
     assert (tmp_path / "corpus" / "cathy-arctic_a0001.txt").read_text() == "And Mister John\n"
     assert np.isclose(sf.info(str(tmp_path / "corpus" / "cathy-arctic_a0001.wav")).duration, 1.3, atol=0.01)
+
+
+def test_speed_perturbation_scales_audio_and_gold_times(tmp_path):
+    from otalign_cli.formats.textgrid import read_textgrid, write_textgrid
+
+    src = tmp_path / "corpus"
+    _clip(src / "a.wav", (0.2, 2.0))
+    (src / "a.txt").write_text("And Mister John Dashwood\n")
+    write_textgrid(src / "a.TextGrid", {"words": [(0.1, 0.5, "and")], "phones": [(0.1, 0.3, "AE"), (0.3, 0.5, "N")]}, 1.8)
+    (src / "b.wav").write_bytes(b"not audio")
+    (src / "b.txt").write_text("had then leisure\n")
+    (src / "manifest.jsonl").write_text('{"audio": "a.wav", "speaker": "s1", "split": "train"}\n'
+                                        '{"audio": "b.wav", "speaker": "s1", "split": "train"}\n')
+    script = ROOT / "recipes" / "experiments" / "speed_perturb" / "perturb.py"
+    proc = subprocess.run([sys.executable, str(script), str(src), str(tmp_path / "fast"), "1.1"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "skipped b.wav" in proc.stderr and "Traceback" not in proc.stderr
+    fast = tmp_path / "fast"
+    assert np.isclose(sf.info(str(fast / "a.wav")).duration, 1.8 / 1.1, atol=0.002)
+    phones = read_textgrid(fast / "a.TextGrid")["phones"]
+    assert [p for *_, p in phones] == ["AE", "N"]
+    assert np.allclose([t for a, b, _ in phones for t in (a, b)], np.array([0.1, 0.3, 0.3, 0.5]) / 1.1, atol=1e-5)
+    assert (fast / "a.txt").read_text() == "And Mister John Dashwood\n"
+    assert [json.loads(x)["speaker"] for x in (fast / "manifest.jsonl").read_text().splitlines()] == ["s1-sp1.1"]
+    proc = subprocess.run([sys.executable, str(script), str(src), str(src), "1.1"], capture_output=True, text=True)
+    assert proc.returncode != 0 and "is the corpus itself" in proc.stderr
 
 
 def test_pseudo_labels_give_aligned_times_except_where_batch_doubted(tmp_path):

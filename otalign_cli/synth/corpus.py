@@ -128,7 +128,7 @@ def plan_jobs(sentences: list[str], n_utts: int, seed: int, voices: tuple[str, .
     return jobs
 
 
-def _speed(audio: np.ndarray, factor: float) -> np.ndarray:
+def change_speed(audio: np.ndarray, factor: float) -> np.ndarray:
     """Play ``factor`` times faster (pitch moves too); all times are then divided by ``factor``."""
     if factor == 1.0:
         return audio
@@ -138,7 +138,7 @@ def _speed(audio: np.ndarray, factor: float) -> np.ndarray:
 def _finish(s: Synthesized, job: SynthJob, speed: float, outdir: Path, dev_fraction: float) -> Utterance:
     audio, sr = sf.read(s.wav, dtype="float32")
     assert sr == SAMPLE_RATE
-    audio = _speed(audio, speed)
+    audio = change_speed(audio, speed)
     duration = len(audio) / SAMPLE_RATE
     sf.write(s.wav, audio, SAMPLE_RATE, subtype="PCM_16")
 
