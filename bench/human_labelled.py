@@ -117,10 +117,7 @@ def main() -> None:
              "| aligner | files | word MAE ms | phone MAE ms | phones ≤ 20 ms % | phones ≤ 50 ms % "
              "| phone onset delay ms | words ≤ 20 ms % | matched words / phones % | files with a suspect stretch |",
              "|---|---|---|---|---|---|---|---|---|---|", *rows, ""]
-    if args.no_report:
-        print("\n".join(lines))
-    else:
-        report(lines)
+    report(lines, append=not args.no_report)
 
 
 if __name__ == "__main__":

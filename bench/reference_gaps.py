@@ -149,10 +149,7 @@ def main() -> None:
             v = np.array(values) if values else np.full(1, np.nan)
             q1, q3 = np.percentile(v, [25, 75])
             lines.append(f"| {name} | {len(values)} | {v.mean():.3f} | {np.median(v):.3f} | {q1:.3f}-{q3:.3f} |")
-    if a.no_report:
-        print("\n".join(lines))
-    else:
-        report(lines)
+    report(lines, append=not a.no_report)
 
 
 if __name__ == "__main__":
