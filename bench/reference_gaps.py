@@ -86,6 +86,9 @@ def main() -> None:
     ap.add_argument("--acoustics", action="store_true", help="the frame model's pause posterior and the energy in the gaps")
     ap.add_argument("--no-report", action="store_true", help="print the table without appending it to RESULTS.md")
     a = ap.parse_args()
+    for folder in (a.ref_dir, a.hyp_dir):
+        if not folder.is_dir():
+            ap.error(f"{folder}: not a folder")
     pairs, missing = find_pairs(a.ref_dir, a.hyp_dir)
     if not pairs:
         sys.exit(f"error: {a.hyp_dir}: no TextGrid for any reference in {a.ref_dir}")
