@@ -76,6 +76,23 @@ def test_ljspeech_layout_resamples_22k(tmp_path):
     assert (tmp_path / "corpus" / "lj-LJ001-0001.txt").read_text() == "And Mister John Dashwood\n"
 
 
+def test_an_unreadable_source_table_is_one_line_and_writes_nothing(tmp_path):
+    src = tmp_path / "lj" / "LJSpeech-1.1"
+    _clip(src / "wavs" / "LJ001-0001.wav", (0.2, 2.0), rate=22050)
+    (src / "metadata.csv").write_bytes("LJ001-0001|Caf\u00e9|Caf\u00e9\n".encode("latin-1"))
+    cv = tmp_path / "cv"
+    _clip(cv / "data" / "common_voice_en_1.wav", (0.2, 2.0))
+    (cv / "validated.csv").write_text("client,file,text\na,common_voice_en_1.wav,And Mister\n")
+    for recipe, checkout, said in (("ljspeech.py", tmp_path / "lj", "metadata.csv: LJSpeech metadata is not UTF-8"),
+                                   ("common_voice.py", cv, "validated.csv: no client_id, path, sentence column")):
+        out = tmp_path / f"corpus-{recipe}"
+        proc = subprocess.run([sys.executable, str(RECIPES / recipe), str(checkout), str(out)],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 2 and said in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+        assert not (out / "manifest.jsonl").exists()
+
+
 def test_common_voice_layout_and_a_bad_clip_is_reported(tmp_path):
     src = tmp_path / "cv"
     _clip(src / "data" / "common_voice_en_1.wav", (0.2, 2.0), rate=48000)

@@ -18,7 +18,7 @@ import re
 import sys
 from pathlib import Path
 
-from common import Utterance, checkout_arg, write_corpus
+from common import Utterance, main
 
 from otalign_cli.errors import OtalignError
 from otalign_cli.text.files import read_utf8
@@ -47,5 +47,4 @@ def utterances(root: Path) -> list[Utterance]:
     return out
 
 if __name__ == "__main__":
-    checkout, dest = checkout_arg(__doc__.splitlines()[0])
-    write_corpus(utterances(checkout), dest, "Rhasspy dataset-voice-cathy (Kathleen)", "CC0-1.0")
+    main(__doc__, utterances, "Rhasspy dataset-voice-cathy (Kathleen)", "CC0-1.0")

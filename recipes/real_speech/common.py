@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,3 +70,14 @@ def checkout_arg(description: str) -> tuple[Path, Path]:
     if not args.checkout.is_dir():
         ap.error(f"{args.checkout}: not a folder")
     return args.checkout, args.out
+
+
+def main(doc: str, utterances: Callable[[Path], list[Utterance]], source: str, licence: str) -> None:
+    """A recipe's command line: ``CHECKOUT OUT``; a source file it cannot read (a table that is not
+    UTF-8, a missing column) ends it with one line naming the file, exit status 2."""
+    checkout, dest = checkout_arg(doc.splitlines()[0])
+    try:
+        write_corpus(utterances(checkout), dest, source, licence)
+    except OtalignError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)

@@ -11,23 +11,30 @@ code is AGPL and none of it is taken). ``client_id`` is the speaker.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
-from common import Utterance, checkout_arg, write_corpus
+from common import Utterance, main
+
+from otalign_cli.errors import OtalignError
+from otalign_cli.text.files import read_utf8
 
 
 def utterances(root: Path) -> list[Utterance]:
     out = []
     for table in sorted(root.rglob("validated.csv")):
-        with table.open(encoding="utf-8", newline="") as f:
-            for row in csv.DictReader(f):
-                matches = sorted(root.rglob(Path(row["path"]).stem + ".*"))
-                audio = next((p for p in matches if p.suffix.lower() in (".wav", ".mp3", ".flac")), None)
-                if audio is not None:
-                    out.append(Utterance(f"cv-{audio.stem}", audio, row["sentence"], f"cv-{row['client_id'][:12]}"))
+        rows = csv.DictReader(io.StringIO(read_utf8(table, "Common Voice table"), newline=""))
+        missing = {"path", "sentence", "client_id"} - set(rows.fieldnames or ())
+        if missing:
+            raise OtalignError(table, f"no {', '.join(sorted(missing))} column (Common Voice's "
+                               "validated.csv has client_id,path,sentence,...)")
+        for row in rows:
+            matches = sorted(root.rglob(Path(row["path"]).stem + ".*"))
+            audio = next((p for p in matches if p.suffix.lower() in (".wav", ".mp3", ".flac")), None)
+            if audio is not None:
+                out.append(Utterance(f"cv-{audio.stem}", audio, row["sentence"], f"cv-{row['client_id'][:12]}"))
     return out
 
 
 if __name__ == "__main__":
-    checkout, dest = checkout_arg(__doc__.splitlines()[0])
-    write_corpus(utterances(checkout), dest, "Common Voice English 6.1 (100 clips)", "CC0-1.0")
+    main(__doc__, utterances, "Common Voice English 6.1 (100 clips)", "CC0-1.0")

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from common import Utterance, checkout_arg, write_corpus
+from common import Utterance, main
+
+from otalign_cli.text.files import read_utf8
 
 
 def utterances(root: Path) -> list[Utterance]:
@@ -23,7 +25,7 @@ def utterances(root: Path) -> list[Utterance]:
         wavs = meta.parent / "wavs"
         if not wavs.is_dir():
             continue
-        for line in meta.read_text(encoding="utf-8").splitlines():
+        for line in read_utf8(meta, "LJSpeech metadata").splitlines():
             fields = line.split("|")
             if len(fields) < 2:
                 continue
@@ -35,5 +37,4 @@ def utterances(root: Path) -> list[Utterance]:
 
 
 if __name__ == "__main__":
-    checkout, dest = checkout_arg(__doc__.splitlines()[0])
-    write_corpus(utterances(checkout), dest, "LJSpeech 1.1", "public domain")
+    main(__doc__, utterances, "LJSpeech 1.1", "public domain")

@@ -13,12 +13,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common import Utterance, checkout_arg, write_corpus
+from common import Utterance, main
+
+from otalign_cli.text.files import read_utf8
 
 
 def kaldi_table(path: Path) -> dict[str, str]:
     table = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in read_utf8(path, "Kaldi table").splitlines():
         key, _, value = line.strip().partition(" ") if "\t" not in line else line.strip().partition("\t")
         if key:
             table[key] = value.strip()
@@ -38,5 +40,4 @@ def utterances(root: Path) -> list[Utterance]:
 
 
 if __name__ == "__main__":
-    checkout, dest = checkout_arg(__doc__.splitlines()[0])
-    write_corpus(utterances(checkout), dest, "speechocean762", "free for commercial and non-commercial use (Apache-2.0)")
+    main(__doc__, utterances, "speechocean762", "free for commercial and non-commercial use (Apache-2.0)")
