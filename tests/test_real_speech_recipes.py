@@ -188,3 +188,43 @@ def test_pseudo_labels_give_aligned_times_except_where_batch_doubted(tmp_path):
     assert labelled.intervals == [(s, e) for s, e, _ in phones]
     assert doubted.intervals is None and doubted.phones  # the transcript's phones, no times
     assert len(labelled.audio) == int(1.75 * 16000)
+
+
+def test_ensemble_labels_average_the_aligners_that_agree_and_skip_doubted_files(tmp_path):
+    from otalign_cli.formats.textgrid import read_textgrid, write_textgrid
+
+    corpus = tmp_path / "corpus"
+    for stem in ("a", "b", "c"):
+        _clip(corpus / f"{stem}.wav", (1.6, 2.2))
+        (corpus / f"{stem}.txt").write_text("had\n")
+    (corpus / "manifest.jsonl").write_text("".join(f'{{"audio": "{s}.wav", "speaker": "s1", "split": "train"}}\n'
+                                                   for s in "abc"))
+    # three aligners; per file (word end, phone boundaries, phones)
+    said = {"a": [(0.50, (0.10, 0.20, 0.40), "HH AE D"), (0.52, (0.12, 0.22, 0.44), "HH AE D"),
+                  (0.50, (0.30, 0.35, 0.40), "HH AH D")],  # the third chose another variant: left out of the mean
+            "b": [(0.50, (0.10, 0.20, 0.40), "HH AE D")] * 3,
+            "c": [(0.50, (0.10, 0.20, 0.40), "HH AE D"), (0.50, (0.12, 0.20, 0.40), "HH AE D"),
+                  (0.50, (0.14, 0.20, 0.40), "HH AE D")]}
+    aligned = [tmp_path / f"aligner{i}" for i in range(3)]
+    for i, folder in enumerate(aligned):
+        folder.mkdir()
+        (folder / "suspects.tsv").write_text("file\tstart\tend\twords\n" + ("b.wav\t0.1\t0.4\thad\n" if i == 1 else ""))
+        for stem, per in said.items():
+            end, (t0, t1, t2), phones = per[i]
+            p = phones.split()
+            write_textgrid(folder / f"{stem}.TextGrid", {"words": [(t0, end, "had")],
+                                                         "phones": [(t0, t1, p[0]), (t1, t2, p[1]), (t2, end, p[2])]}, 0.6)
+    script = ROOT / "recipes" / "experiments" / "pseudo_labels" / "ensemble_labels.py"
+    dest = tmp_path / "ens"
+    proc = subprocess.run([sys.executable, str(script), str(corpus), str(dest), *map(str, aligned)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "3 utterances, 2 labelled (1 with the mean of all 3 alignments), 1 transcript-only" in proc.stdout
+    a = read_textgrid(dest / "a.TextGrid")["phones"]
+    assert [x[2] for x in a] == ["HH", "AE", "D"]
+    assert np.allclose([t for s, e, _ in a for t in (s, e)], [0.11, 0.21, 0.21, 0.42, 0.42, 0.51])
+    c = read_textgrid(dest / "c.TextGrid")["phones"]
+    assert np.isclose(c[0][0], 0.12)
+    assert not (dest / "b.TextGrid").exists()
+    examples = {e.id: e for e in load_corpus(dest)}
+    assert examples["b"].intervals is None and examples["a"].intervals and examples["c"].intervals
