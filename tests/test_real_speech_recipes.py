@@ -151,12 +151,14 @@ def test_speed_perturbation_scales_audio_and_gold_times(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and "skipped b.wav" in proc.stderr and "Traceback" not in proc.stderr
     fast = tmp_path / "fast"
-    assert np.isclose(sf.info(str(fast / "a.wav")).duration, 1.8 / 1.1, atol=0.002)
-    phones = read_textgrid(fast / "a.TextGrid")["phones"]
+    assert np.isclose(sf.info(str(fast / "a-sp1.1.wav")).duration, 1.8 / 1.1, atol=0.002)
+    phones = read_textgrid(fast / "a-sp1.1.TextGrid")["phones"]
     assert [p for *_, p in phones] == ["AE", "N"]
     assert np.allclose([t for a, b, _ in phones for t in (a, b)], np.array([0.1, 0.3, 0.3, 0.5]) / 1.1, atol=1e-5)
-    assert (fast / "a.txt").read_text() == "And Mister John Dashwood\n"
-    assert [json.loads(x)["speaker"] for x in (fast / "manifest.jsonl").read_text().splitlines()] == ["s1-sp1.1"]
+    assert (fast / "a-sp1.1.txt").read_text() == "And Mister John Dashwood\n"
+    assert [(r["audio"], r["speaker"]) for r in map(json.loads, (fast / "manifest.jsonl").read_text().splitlines())] \
+        == [("a-sp1.1.wav", "s1-sp1.1")]
+    assert [e.id for e in load_corpus(fast)] == ["a-sp1.1"] and load_corpus(fast)[0].intervals
     proc = subprocess.run([sys.executable, str(script), str(src), str(src), "1.1"], capture_output=True, text=True)
     assert proc.returncode != 0 and "is the corpus itself" in proc.stderr
 

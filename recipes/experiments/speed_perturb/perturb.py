@@ -4,8 +4,9 @@ Each recording is resampled as if played ``factor`` times faster (``synth.corpus
 as ``otalign synth`` varies its voices' speed): durations shrink by the factor, pitch and formants
 rise by it, so one speaker becomes a slightly different one speaking at another rate.
 Transcripts (``.txt``/``.lab``) are copied; gold TextGrids beside the audio get their times
-divided by the factor; the manifest's records keep their fields, with the id, speaker and voice
-suffixed (a perturbed speaker is not the original one). A recording that cannot be read is
+divided by the factor; file names, and the manifest's ids, speakers and voices, are suffixed
+(``a.wav`` -> ``a-sp1.1.wav``: an example's id is its file's stem, and a perturbed speaker is not
+the original one); the other fields are kept. A recording that cannot be read is
 reported and left out. The reserved-voice evaluation set is refused, as ``otalign train`` does.
 
     python recipes/experiments/speed_perturb/perturb.py data/real/ljspeech data/sp/ljspeech-0.9 0.9
@@ -37,9 +38,11 @@ def perturb(corpus: Path, out: Path, factor: float) -> int:
     records = read_manifest(manifest) if manifest.is_file() else [
         Recording(str(path.relative_to(corpus)), split) for path, split in entries]
     out.mkdir(parents=True, exist_ok=True)
+    tag = f"-sp{factor:g}"
     kept = []
     for rec in records:
-        src, dest = corpus / rec.audio, out / rec.audio
+        src = corpus / rec.audio
+        dest = out / Path(rec.audio).with_name(f"{src.stem}{tag}.wav")  # an example's id is its stem
         try:
             audio = change_speed(load_audio(src), factor)
             tg = src.with_suffix(".TextGrid")
@@ -57,14 +60,13 @@ def perturb(corpus: Path, out: Path, factor: float) -> int:
         for ext in (".txt", ".lab"):
             if src.with_suffix(ext).is_file():
                 shutil.copyfile(src.with_suffix(ext), dest.with_suffix(ext))
-        tag = f"-sp{factor:g}"
         extra = dict(rec.extra)
         if "voice" in extra:
             extra["voice"] = f"{extra['voice']}{tag}"
         if isinstance(extra.get("speed"), (int, float)):  # ``otalign synth``'s own speed factor
             extra["speed"] = round(extra["speed"] * factor, 3)
         kept.append(dataclasses.replace(
-            rec, id=rec.id and rec.id + tag, speaker=rec.speaker and rec.speaker + tag,
+            rec, audio=str(dest.relative_to(out)), id=rec.id and rec.id + tag, speaker=rec.speaker and rec.speaker + tag,
             duration=round(seconds, 2) if rec.duration is not None else None, extra=extra))
     write_manifest(out / "manifest.jsonl", kept)
     return len(kept)
