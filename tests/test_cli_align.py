@@ -114,6 +114,18 @@ def test_output_into_a_folder(example, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["dashwood.TextGrid", "dashwood.json"]
 
 
+def test_formats_separated_by_commas_and_an_unknown_one_refused(example, tmp_path):
+    wav, txt = example
+    out = tmp_path / "aligned"
+    out.mkdir()
+    proc = run_cli("align", wav, txt, "--no-ctc", "-o", out, "-f", "ctm,JSON", "-f", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["dashwood.ctm", "dashwood.json", "dashwood.phones.ctm"]
+    proc = run_cli("align", wav, txt, "--no-ctc", "-o", tmp_path / "x", "-f", "textgrid,praat")
+    assert proc.returncode == 2 and "'praat' is not one of" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "x.TextGrid").exists()
+
+
 @pytest.mark.parametrize("fmt,subtype,rate", [("FLAC", None, 44100), ("MP3", None, 22050), ("OGG", "VORBIS", 48000)])
 def test_compressed_resampled_stereo_input(example, tmp_path, fmt, subtype, rate):
     import numpy as np

@@ -18,7 +18,7 @@ from otalign_cli.cli.common import (
     Device,
     DeviceOption,
     DictionaryOption,
-    Format,
+    FormatOption,
     MAX_PLOT_SECONDS,
     MIN_PLOT_SECONDS,
     MaxCueLinesOption,
@@ -91,7 +91,7 @@ def align(
     audio: Annotated[Path, typer.Argument(help="Recording: wav, flac, ogg or mp3, any sample rate.")],
     transcript: Annotated[Path, typer.Argument(help="UTF-8 text file with what is said.")],
     output_arg: Annotated[Optional[str], typer.Option("-o", "--output", help="Output path (each format swaps in its own extension), or a folder (an existing one, or any path ending in /). Default: next to the audio.")] = None,
-    fmt: Annotated[list[Format], typer.Option("--format", "-f", help="Output format; repeat for several.")] = [Format.textgrid],  # noqa: B006
+    fmt: FormatOption = ["textgrid"],  # noqa: B006
     model: ModelOption = None,
     ctc_model: CtcModelOption = None,
     ctc: CtcOption = True,
@@ -119,7 +119,7 @@ def align(
     from otalign_cli.pipeline import align_file
     from otalign_cli.text.dictionary import read_dictionary
 
-    formats = list(dict.fromkeys(f.value for f in fmt))
+    formats = fmt
     output = Path(output_arg) if output_arg is not None else None
     output_options = OutputOptions(phone_set.value, include_original_text, max_line_chars, max_cue_lines, max_cue_seconds)
     base = output if output is not None else audio

@@ -34,7 +34,20 @@ from otalign_cli.encoders import ENCODERS  # noqa: E402  (nor here)
 from otalign_cli.text.languages import REGISTRY as LANGUAGES  # noqa: E402  (nor here)
 from otalign_cli.losses import LOSSES  # noqa: E402  (nor here)
 
-Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # every registered output format
+
+
+def _formats(values: list[str]) -> list[str]:
+    """``-f textgrid -f json`` or ``-f textgrid,json``: the registered formats named, once each."""
+    names = [n.strip().lower() for v in values for n in v.split(",") if n.strip()]
+    unknown = [n for n in names if n not in FORMATS]
+    if unknown or not names:
+        raise typer.BadParameter(f"{(unknown or values)[0]!r} is not one of {', '.join(map(repr, FORMATS))}")
+    return list(dict.fromkeys(names))
+
+
+FormatOption = Annotated[list[str], typer.Option(
+    "--format", "-f", metavar="FORMAT", callback=_formats,
+    help=f"Output format: {', '.join(FORMATS)}; repeat it or separate with commas for several.")]
 PhoneSet = Enum("PhoneSet", {name: name for name in PHONE_SETS}, type=str)
 
 def _checked(value: float | None, ok, what: str) -> float | None:

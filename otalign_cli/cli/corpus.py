@@ -22,7 +22,7 @@ from otalign_cli.cli.common import (
     Device,
     DeviceOption,
     DictionaryOption,
-    Format,
+    FormatOption,
     MaxCueLinesOption,
     MaxCueSecondsOption,
     MaxLineCharsOption,
@@ -52,7 +52,7 @@ from otalign_cli.errors import OtalignError
 def batch(
     corpus: Annotated[Path, typer.Argument(help="Corpus folder: audio with same-stem .txt/.lab, speaker folders at any depth.")],
     out: Annotated[Path, typer.Argument(help="Output folder; mirrors the corpus tree.")],
-    fmt: Annotated[list[Format], typer.Option("--format", "-f", help="Output format; repeat for several.")] = [Format.textgrid],  # noqa: B006
+    fmt: FormatOption = ["textgrid"],  # noqa: B006
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes, each loading the models once.")] = 1,
     threads: Annotated[int, typer.Option("--threads", min=1, help="torch threads per worker (1: fastest on short files, and unhurt by a busy machine).")] = 1,
     readout: ReadoutOption = Readout[DEFAULT_READOUT],
@@ -110,7 +110,7 @@ def batch(
             read_dictionary(dictionary, ottc.cfg.language)  # a bad dictionary fails once, here, not once per file
     except (OtalignError, ValueError) as err:
         fail(str(err))
-    formats = list(dict.fromkeys(f.value for f in fmt))
+    formats = fmt
     from otalign_cli.batch import outputs_of
 
     inputs = {p.resolve() for item in items for p in (item.audio, item.transcript) if p is not None}
