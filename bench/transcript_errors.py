@@ -28,11 +28,18 @@ import numpy as np
 from results import report
 
 import otalign_cli as otalign
+from otalign_cli.alignment import suspect
 from otalign_cli.errors import OtalignError
+from otalign_cli.text.files import read_utf8
 
 THRESHOLDS = (0.05, 0.1, 0.2)
 PHRASE = "meanwhile the committee adjourned"  # as bench/imperfect_transcripts.py inserts
 NEAR = 0.3  # s: a suspect stretch this close to an edit points at it
+
+
+def _scores(words) -> np.ndarray:
+    """The words' confidences; a word the model cannot score (``<unk>``: None) is left out."""
+    return np.array([w.confidence for w in words if w.confidence is not None and np.isfinite(w.confidence)], dtype=float)
 
 
 def _auc(low: np.ndarray, high: np.ndarray) -> float:
@@ -58,15 +65,26 @@ def main() -> None:
     ap.add_argument("--model", type=Path, help="OTTC checkpoint (default: the bundled one)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, help="at most this many recordings, drawn with --seed")
+    ap.add_argument("--suspect-threshold", type=float, default=suspect.THRESHOLD,
+                    help=f"the suspect detector's frame score threshold (shipped: {suspect.THRESHOLD:g})")
+    ap.add_argument("--suspect-min-frames", type=int, default=suspect.MIN_FRAMES,
+                    help=f"its shortest stretch in model frames (shipped: {suspect.MIN_FRAMES})")
     ap.add_argument("--no-report", action="store_true", help="print the table without appending it to RESULTS.md")
     a = ap.parse_args()
+    suspect.THRESHOLD, suspect.MIN_FRAMES = a.suspect_threshold, a.suspect_min_frames
     files = sorted(f for f in a.folder.glob("*.wav") if f.with_suffix(".txt").is_file())
     if len(files) < 2:
         sys.exit(f"error: {a.folder}: needs at least two recordings with transcripts")
     rng = random.Random(a.seed)
     if a.limit is not None and len(files) > a.limit:
         files = sorted(rng.sample(files, a.limit))
-    texts = {f: f.with_suffix(".txt").read_text(encoding="utf-8").split() for f in files}
+    texts = {}
+    for f in files:
+        try:
+            texts[f] = read_utf8(f.with_suffix(".txt"), "transcript").split()
+        except OtalignError as err:
+            print(f"skipped: {err}", file=sys.stderr)
+    files = list(texts)
     models = otalign.load_models(a.model, with_ctc=False)
     said: list[np.ndarray] = []
     never: dict[str, list[np.ndarray]] = {"replaced by another word": [], "a word inserted": [], "a phrase inserted": []}
@@ -75,10 +93,13 @@ def main() -> None:
         for f in files:
             words = texts[f]
             if len(words) < 4:
+                print(f"skipped {f.name}: fewer than 4 words to edit between the first and the last", file=sys.stderr)
                 continue
             own = {w.lower().strip(".,;:?!\"'") for w in words}
             others = [w for g in files if g != f for w in texts[g]
                       if len(w.strip(".,;:?!\"'")) >= 3 and w.lower().strip(".,;:?!\"'") not in own]
+            if not others:
+                sys.exit(f"error: {a.folder}: the other transcripts have no word to put in")
             k = rng.randrange(1, len(words) - 2)  # not the first or last words: those have a pause beside them
             edits = {"replaced by another word": words[:k] + [rng.choice(others)] + words[k + 1:],
                      "a word inserted": words[:k] + [rng.choice(others)] + words[k:],
@@ -94,10 +115,12 @@ def main() -> None:
                     txt = Path(tmp) / f"{f.stem}.txt"
                     txt.write_text(" ".join(text) + "\n", encoding="utf-8")
                     outcomes[name] = otalign.align(f, txt, models)
+                    if len(outcomes[name].ot.words) != len(text):
+                        raise OtalignError(txt, f"{name}: {len(text)} tokens but {len(outcomes[name].ot.words)} words aligned")
             except OtalignError as err:
                 print(f"skipped: {err}", file=sys.stderr)
                 continue
-            said.append(np.array([w.confidence for w in aligned if np.isfinite(w.confidence)]))
+            said.append(_scores(aligned))
             flagged["as read"] += bool(result.stats.suspect)
             # where the edit is in the audio: the word replaced, the point of insertion, the words left out
             spans = {"replaced by another word": (aligned[k].start, aligned[k].end),
@@ -109,7 +132,7 @@ def main() -> None:
                 flagged[name] += any(s.start < hi + NEAR and s.end > lo - NEAR for s in res.stats.suspect)
                 if name in never:
                     added = len(PHRASE.split()) if name == "a phrase inserted" else 1
-                    never[name].append(np.array([w.confidence for w in res.ot.words[k:k + added]]))
+                    never[name].append(_scores(res.ot.words[k:k + added]))
     if not said:
         sys.exit(f"error: {a.folder}: no recording could be aligned")
     brng = np.random.default_rng(a.seed)
@@ -117,7 +140,7 @@ def main() -> None:
     n = len(said)
     lines = ["", f"## Transcript errors on real speech: {a.folder.name} ({time.strftime('%Y-%m-%d')}, "
              f"`python bench/{Path(__file__).name} {' '.join(sys.argv[1:])}`)", "",
-             f"{n} recordings, model {a.model or 'bundled'}; one edit at a time, in the middle of the transcript. "
+             f"{n} recordings, model {a.model or 'bundled'}, suspect detector {suspect.THRESHOLD:g} / {suspect.MIN_FRAMES} frames; one edit at a time, in the middle of the transcript. "
              "AUC: the chance that the word never said scores below a word as read (95 % interval, files "
              f"resampled). Suspect: the recordings with a suspect stretch (as read: any; edited: within {NEAR:g} s "
              "of the edit).", "",
@@ -129,7 +152,6 @@ def main() -> None:
         cells = ["–"] * (4 + len(THRESHOLDS))
         if group is not None:
             v = np.concatenate(group)
-            v = v[np.isfinite(v)]
             p10, p90 = np.percentile(v, [10, 90])
             auc = "–" if group is said else "{:.2f} [{:.2f}, {:.2f}]".format(_auc(v, ok), *_interval(said, group, brng))
             cells = [str(len(v)), f"{np.median(v):.3f}", f"{p10:.3f}-{p90:.3f}", auc,

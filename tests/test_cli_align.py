@@ -118,12 +118,13 @@ def test_formats_separated_by_commas_and_an_unknown_one_refused(example, tmp_pat
     wav, txt = example
     out = tmp_path / "aligned"
     out.mkdir()
-    proc = run_cli("align", wav, txt, "--no-ctc", "-o", out, "-f", "ctm,JSON", "-f", "json")
+    proc = run_cli("align", wav, txt, "--no-ctc", "-o", out, "-f", "ctm,json", "-f", "json")
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in out.iterdir()) == ["dashwood.ctm", "dashwood.json", "dashwood.phones.ctm"]
-    proc = run_cli("align", wav, txt, "--no-ctc", "-o", tmp_path / "x", "-f", "textgrid,praat")
-    assert proc.returncode == 2 and "'praat' is not one of" in proc.stderr and "Traceback" not in proc.stderr
-    assert not (tmp_path / "x.TextGrid").exists()
+    # refused while the command line is read: before the (missing) audio is looked at
+    proc = run_cli("align", tmp_path / "missing.wav", txt, "--no-ctc", "-o", tmp_path / "x", "-f", "textgrid,praat")
+    assert proc.returncode == 2 and "'praat' is not one of" in proc.stderr and "missing.wav" not in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "x.TextGrid").exists()
 
 
 @pytest.mark.parametrize("fmt,subtype,rate", [("FLAC", None, 44100), ("MP3", None, 22050), ("OGG", "VORBIS", 48000)])

@@ -83,8 +83,12 @@ def test_an_unreadable_source_table_is_one_line_and_writes_nothing(tmp_path):
     cv = tmp_path / "cv"
     _clip(cv / "data" / "common_voice_en_1.wav", (0.2, 2.0))
     (cv / "validated.csv").write_text("client,file,text\na,common_voice_en_1.wav,And Mister\n")
+    so = tmp_path / "so762"
+    (so / "train").mkdir(parents=True)
+    (so / "train" / "text").write_bytes("000010011\tCAF\u00c9\n".encode("latin-1"))
     for recipe, checkout, said in (("ljspeech.py", tmp_path / "lj", "metadata.csv: LJSpeech metadata is not UTF-8"),
-                                   ("common_voice.py", cv, "validated.csv: no client_id, path, sentence column")):
+                                   ("common_voice.py", cv, "validated.csv: no client_id, path, sentence columns"),
+                                   ("speechocean762.py", so, "train/text: Kaldi table is not UTF-8")):
         out = tmp_path / f"corpus-{recipe}"
         proc = subprocess.run([sys.executable, str(RECIPES / recipe), str(checkout), str(out)],
                               capture_output=True, text=True, timeout=300)
@@ -103,9 +107,11 @@ def test_common_voice_layout_and_a_bad_clip_is_reported(tmp_path):
         w.writerow(["client_id", "path", "sentence", "up_votes"])
         w.writerow(["a" * 40, "common_voice_en_1.wav", "And Mr. John Dashwood", 2])
         w.writerow(["b" * 40, "common_voice_en_2.wav", "had then leisure", 2])
+        w.writerow(["c" * 40])  # a row cut short
     proc = subprocess.run([sys.executable, str(RECIPES / "common_voice.py"), str(src), str(tmp_path / "corpus")],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and "skipped cv-common_voice_en_2" in proc.stderr and "Traceback" not in proc.stderr
+    assert "skipped validated.csv line 4: fewer fields than the header" in proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1])["skipped"] == 1
     _check_corpus(tmp_path / "corpus", 1)
     assert np.isclose(sf.info(str(tmp_path / "corpus" / "cv-common_voice_en_1.wav")).duration, 1.8, atol=0.01)

@@ -33,9 +33,18 @@ def assigned_tokens(spans: Spans, targets: torch.Tensor, n: int, vocab_size: int
     return out
 
 
-def suspect_stretches(log_probs: torch.Tensor, targets: torch.Tensor, spans: Spans, threshold: float = -3.0,
-                      window: int = 15, min_frac: float = 0.6, min_frames: int = 30) -> list[tuple[int, int]]:
-    """Frame ranges [start, end) whose assigned phones the audio does not support."""
+# The detector's operating point: looser settings find more wrong transcripts on real speech and
+# raise more false alarms (docs/results.md, "Imperfect transcripts", bench/transcript_errors.py).
+THRESHOLD = -3.0  # log P(assigned) - max log P below which a frame does not support its phone
+MIN_FRAMES = 30  # shortest stretch reported (0.6 s at the bundled models' 20 ms frames)
+
+
+def suspect_stretches(log_probs: torch.Tensor, targets: torch.Tensor, spans: Spans, threshold: float | None = None,
+                      window: int = 15, min_frac: float = 0.6, min_frames: int | None = None) -> list[tuple[int, int]]:
+    """Frame ranges [start, end) whose assigned phones the audio does not support (``threshold``
+    and ``min_frames``: ``THRESHOLD`` and ``MIN_FRAMES`` unless given)."""
+    threshold = THRESHOLD if threshold is None else threshold
+    min_frames = MIN_FRAMES if min_frames is None else min_frames
     n = log_probs.shape[0]
     if n < window:
         return []

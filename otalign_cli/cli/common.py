@@ -35,10 +35,9 @@ from otalign_cli.text.languages import REGISTRY as LANGUAGES  # noqa: E402  (nor
 from otalign_cli.losses import LOSSES  # noqa: E402  (nor here)
 
 
-
 def _formats(values: list[str]) -> list[str]:
     """``-f textgrid -f json`` or ``-f textgrid,json``: the registered formats named, once each."""
-    names = [n.strip().lower() for v in values for n in v.split(",") if n.strip()]
+    names = [n.strip() for v in values for n in v.split(",") if n.strip()]
     unknown = [n for n in names if n not in FORMATS]
     if unknown or not names:
         raise typer.BadParameter(f"{(unknown or values)[0]!r} is not one of {', '.join(map(repr, FORMATS))}")
@@ -49,6 +48,7 @@ FormatOption = Annotated[list[str], typer.Option(
     "--format", "-f", metavar="FORMAT", callback=_formats,
     help=f"Output format: {', '.join(FORMATS)}; repeat it or separate with commas for several.")]
 PhoneSet = Enum("PhoneSet", {name: name for name in PHONE_SETS}, type=str)
+
 
 def _checked(value: float | None, ok, what: str) -> float | None:
     if value is not None and not (math.isfinite(value) and ok(value)):

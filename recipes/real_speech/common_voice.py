@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from pathlib import Path
 
 from common import Utterance, main
@@ -24,11 +25,14 @@ def utterances(root: Path) -> list[Utterance]:
     out = []
     for table in sorted(root.rglob("validated.csv")):
         rows = csv.DictReader(io.StringIO(read_utf8(table, "Common Voice table"), newline=""))
-        missing = {"path", "sentence", "client_id"} - set(rows.fieldnames or ())
+        missing = sorted({"path", "sentence", "client_id"} - set(rows.fieldnames or ()))
         if missing:
-            raise OtalignError(table, f"no {', '.join(sorted(missing))} column (Common Voice's "
-                               "validated.csv has client_id,path,sentence,...)")
+            raise OtalignError(table, f"no {', '.join(missing)} column{'s' if len(missing) > 1 else ''} "
+                               "(Common Voice's validated.csv has client_id,path,sentence,...)")
         for row in rows:
+            if None in (row["path"], row["sentence"], row["client_id"]):
+                print(f"skipped {table.name} line {rows.line_num}: fewer fields than the header", file=sys.stderr)
+                continue
             matches = sorted(root.rglob(Path(row["path"]).stem + ".*"))
             audio = next((p for p in matches if p.suffix.lower() in (".wav", ".mp3", ".flac")), None)
             if audio is not None:

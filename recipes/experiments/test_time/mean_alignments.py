@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pseudo_labels"))
 from ensemble_labels import TIERS, mean_tiers  # noqa: E402
 
+from otalign_cli.errors import OtalignError  # noqa: E402
 from otalign_cli.formats.textgrid import read_textgrid, write_textgrid  # noqa: E402
 
 
@@ -33,9 +34,13 @@ if __name__ == "__main__":
     files = agree = 0
     for tg in sorted(a.aligned[0][0].glob("*.TextGrid")):
         grids = []
-        for folder, speed in a.aligned:
-            g = read_textgrid(folder / tg.name)
-            grids.append({t: [(s * speed, e * speed, x) for s, e, x in g[t]] for t in TIERS})
+        try:
+            for folder, speed in a.aligned:
+                g = read_textgrid(folder / tg.name)
+                grids.append({t: [(s * speed, e * speed, x) for s, e, x in g[t]] for t in TIERS})
+        except (OtalignError, KeyError) as err:  # missing, unreadable, or without a words/phones tier
+            print(f"skipped {tg.name}: {err}", file=sys.stderr)
+            continue
         tiers, same = mean_tiers(grids)
         files, agree = files + 1, agree + (same == len(grids))
         write_textgrid(a.out / tg.name, tiers, max(e for g in grids for t in g.values() for _, e, _ in t))
