@@ -105,23 +105,21 @@ def test_other_readouts(example, readout):
     assert len(data["words"]) == 22
 
 
-def test_output_into_a_folder(example, tmp_path):
+@pytest.mark.parametrize("formats,written", [
+    (["-f", "textgrid", "-f", "json"], ["dashwood.TextGrid", "dashwood.json"]),
+    (["-f", "ctm,json", "-f", "json"], ["dashwood.ctm", "dashwood.json", "dashwood.phones.ctm"]),  # commas too
+])
+def test_output_into_a_folder(example, tmp_path, formats, written):
     wav, txt = example
     out = tmp_path / "aligned"
     out.mkdir()
-    proc = run_cli("align", wav, txt, "--no-ctc", "-o", out, "-f", "textgrid", "-f", "json")
+    proc = run_cli("align", wav, txt, "--no-ctc", "-o", out, *formats)
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["dashwood.TextGrid", "dashwood.json"]
+    assert sorted(p.name for p in out.iterdir()) == written
 
 
-def test_formats_separated_by_commas_and_an_unknown_one_refused(example, tmp_path):
-    wav, txt = example
-    out = tmp_path / "aligned"
-    out.mkdir()
-    proc = run_cli("align", wav, txt, "--no-ctc", "-o", out, "-f", "ctm,json", "-f", "json")
-    assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["dashwood.ctm", "dashwood.json", "dashwood.phones.ctm"]
-    # refused while the command line is read: before the (missing) audio is looked at
+def test_an_unknown_format_is_refused_before_any_file_is_read(example, tmp_path):
+    _, txt = example
     proc = run_cli("align", tmp_path / "missing.wav", txt, "--no-ctc", "-o", tmp_path / "x", "-f", "textgrid,praat")
     assert proc.returncode == 2 and "'praat' is not one of" in proc.stderr and "missing.wav" not in proc.stderr
     assert "Traceback" not in proc.stderr and not (tmp_path / "x.TextGrid").exists()
