@@ -39,6 +39,14 @@ def _check_path(path: Path) -> None:
         raise OtalignError(path, "not a regular file (a FIFO, device or socket), not an audio file")
 
 
+def write_wav(path: Path, samples: np.ndarray) -> None:
+    """``samples`` (mono, ``SAMPLE_RATE``) as a 16-bit WAV at ``path``, written atomically (a
+    temporary beside it, moved into place), so a killed run leaves no half-written recording."""
+    from otalign_cli.formats.atomic import write_with  # the formats package is not needed to read audio
+
+    write_with(path, lambda tmp: sf.write(str(tmp), samples, SAMPLE_RATE, subtype="PCM_16", format="WAV"))
+
+
 def wav_shortfall(path: Path) -> tuple[int, int] | None:
     """(bytes the data chunk's header promises, bytes the file holds) of a RIFF/WAVE file cut
     short, else None. libsndfile quietly reads what is there, so a truncated WAV would align."""

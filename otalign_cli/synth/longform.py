@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
-from otalign_cli.audio import SAMPLE_RATE, load_audio
+from otalign_cli.audio import SAMPLE_RATE, load_audio, write_wav
 from otalign_cli.errors import OtalignError
-from otalign_cli.formats.atomic import write_text_atomic, write_with
+from otalign_cli.formats.atomic import write_text_atomic
 from otalign_cli.formats.textgrid import read_textgrid, write_textgrid
 from otalign_cli.manifest import read_manifest
 
@@ -74,7 +73,7 @@ def build_long_recording(utterances: list[tuple[Path, str]], out_stem: Path, min
     audio = np.concatenate(audio_parts)
     duration = len(audio) / SAMPLE_RATE
     wav = out_stem.with_suffix(".wav")
-    write_with(wav, lambda tmp: sf.write(str(tmp), audio, SAMPLE_RATE, subtype="PCM_16", format="WAV"))
+    write_wav(wav, audio)
     write_text_atomic(out_stem.with_suffix(".txt"), "\n".join(p.text for p in pieces) + "\n")
     write_textgrid(out_stem.with_suffix(".TextGrid"), {"words": words, "phones": phones}, duration)
     write_text_atomic(out_stem.with_suffix(".pieces.jsonl"), "".join(

@@ -15,11 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import soundfile as sf
-
-from otalign_cli.audio import SAMPLE_RATE, load_audio
+from otalign_cli.audio import SAMPLE_RATE, load_audio, write_wav
 from otalign_cli.errors import OtalignError
-from otalign_cli.formats.atomic import write_text_atomic, write_with
+from otalign_cli.formats.atomic import write_text_atomic
 from otalign_cli.manifest import Recording, write_manifest
 from otalign_cli.text.pronounce import pronounce_transcript
 
@@ -47,7 +45,7 @@ def write_corpus(utterances: list[Utterance], out: Path, source: str, licence: s
             continue
         wav = out / f"{u.id}.wav"
         if not wav.exists():
-            write_with(wav, lambda tmp, s=samples: sf.write(str(tmp), s, SAMPLE_RATE, subtype="PCM_16", format="WAV"))
+            write_wav(wav, samples)
         write_text_atomic(wav.with_suffix(".txt"), u.text.strip() + "\n")
         seconds += len(samples) / SAMPLE_RATE
         records.append(Recording(wav.name, u.split, speaker=u.speaker, source=source))

@@ -20,11 +20,8 @@ import shutil
 import sys
 from pathlib import Path
 
-import soundfile as sf
-
-from otalign_cli.audio import SAMPLE_RATE, load_audio
+from otalign_cli.audio import SAMPLE_RATE, load_audio, write_wav
 from otalign_cli.errors import OtalignError
-from otalign_cli.formats.atomic import write_with
 from otalign_cli.formats.textgrid import read_textgrid, write_textgrid
 from otalign_cli.manifest import Recording, read_manifest, write_manifest
 from otalign_cli.synth.corpus import change_speed
@@ -51,7 +48,7 @@ def perturb(corpus: Path, out: Path, factor: float) -> int:
             print(f"skipped {rec.audio}: {err}", file=sys.stderr)
             continue
         dest.parent.mkdir(parents=True, exist_ok=True)
-        write_with(dest, lambda tmp, a=audio: sf.write(str(tmp), a, SAMPLE_RATE, subtype="PCM_16", format="WAV"))
+        write_wav(dest, audio)
         seconds = len(audio) / SAMPLE_RATE
         if tiers is not None:
             write_textgrid(dest.with_suffix(".TextGrid"),

@@ -13,9 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-import soundfile as sf
-
-from otalign_cli.audio import SAMPLE_RATE, load_audio
+from otalign_cli.audio import load_audio, write_wav
 from otalign_cli.errors import OtalignError
 from otalign_cli.synth.corpus import change_speed
 
@@ -34,6 +32,6 @@ if __name__ == "__main__":
             except OtalignError as err:
                 print(f"skipped {wav.name}: {err}", file=sys.stderr)
                 continue
-            sf.write(dest / wav.name, audio, SAMPLE_RATE, subtype="PCM_16")
+            write_wav(dest / wav.name, audio)
             if wav.with_suffix(".txt").is_file():
                 shutil.copyfile(wav.with_suffix(".txt"), dest / f"{wav.stem}.txt")
