@@ -28,25 +28,38 @@ __all__ = ["align", "align_many", "load_models", "write"]
 
 
 def load_models(model: str | Path | None = None, ctc_model: str | Path | None = None, with_ctc: bool = True,
-                device: str = "cpu", boundaries: bool = True, frames: bool = True) -> Models:
+                device: str = "auto", boundaries: bool = True, frames: bool = True) -> Models:
     """The OTTC model (default: the bundled English one) and, ``with_ctc``, its CTC twin;
-    ``boundaries`` / ``frames`` False leave its boundary / frame model out."""
+    ``boundaries`` / ``frames`` False leave its boundary / frame model out. ``device`` as the
+    CLI's ``--device``: ``auto`` is a CUDA GPU where one is present, else the CPU."""
+    from otalign_cli.devices import resolve_device
     from otalign_cli.models import load_models as load
 
-    return load(Path(model) if model else None, Path(ctc_model) if ctc_model else None, with_ctc, device, boundaries,
-                frames)
+    return load(Path(model) if model else None, Path(ctc_model) if ctc_model else None, with_ctc,
+                resolve_device(device), boundaries, frames)
+
+
+def _models_and_device(models: Models | None, device: str | None) -> tuple[Models, str]:
+    """The models to align with and the device they run on: ``device`` None is where ``models``
+    are (the CLI's default, ``auto``, when they are loaded here), so the API and the CLI give
+    the same times with their defaults."""
+    from otalign_cli.devices import resolve_device
+
+    if models is None:
+        models = load_models(device=device or "auto")
+    return models, (resolve_device(device) if device else str(next(models.ottc.parameters()).device))
 
 
 def align(audio: str | Path, transcript: str | Path, models: Models | None = None, *, readout: str = "refine",
           passes: int = 2, variants: bool = True, dictionary: str | Path | None = None,
-          device: str = "cpu") -> FileResult:
+          device: str | None = None) -> FileResult:
     """Align one recording with its transcript (plain text, or a TextGrid with a tier per speaker);
     raises ``OtalignError`` naming the file for bad input. ``dictionary`` is an MFA-format
     pronunciation dictionary looked up before CMUdict."""
     from otalign_cli.pipeline import align_file
     from otalign_cli.text.dictionary import read_dictionary
 
-    models = models or load_models(device=device)
+    models, device = _models_and_device(models, device)
     lexicon = read_dictionary(Path(dictionary), models.ottc.cfg.language) if dictionary else None
     return align_file(Path(audio), Path(transcript), models.ottc, models.ctc, readout, device, passes, variants,
                       lexicon)
@@ -55,7 +68,7 @@ def align(audio: str | Path, transcript: str | Path, models: Models | None = Non
 def align_many(pairs: Iterable[tuple[str | Path, str | Path]], models: Models | None = None, *,
                readout: str = "refine", passes: int = 2, variants: bool = True,
                dictionary: str | Path | None = None, adapt: bool = False,
-               device: str = "cpu") -> list[FileResult | OtalignError]:
+               device: str | None = None) -> list[FileResult | OtalignError]:
     """Align several (audio, transcript) pairs with their encoder passes batched by length (worth it
     on a GPU); per pair, its result or the ``OtalignError`` it raised. ``adapt`` first tunes the
     OTTC model's heads on these files' transcripts (take them to be one speaker's)."""
@@ -63,7 +76,7 @@ def align_many(pairs: Iterable[tuple[str | Path, str | Path]], models: Models | 
     from otalign_cli.pipeline import align_files
     from otalign_cli.text.dictionary import read_dictionary
 
-    models = models or load_models(device=device)
+    models, device = _models_and_device(models, device)
     lexicon = read_dictionary(Path(dictionary), models.ottc.cfg.language) if dictionary else None
     return align_files([(Path(a), Path(t)) for a, t in pairs], models.ottc, models.ctc, readout, device, passes,
                        variants, AdaptConfig() if adapt else None, lexicon)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import soxr
+import torch
 
 from conftest import EXAMPLE_TXT, EXAMPLE_WAV, run_cli
 
@@ -84,11 +85,15 @@ def output_json(out):
     return [p for p in out.rglob("*.json") if ".otalign" not in p.parts]
 
 
-def test_kill_and_resume_gives_byte_identical_outputs(tmp_path):
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA GPU"))])
+def test_kill_and_resume_gives_the_outputs_of_a_straight_run(tmp_path, device):
+    """Byte for byte, on a GPU too: there each file is aligned alone as on the CPU (batched, a
+    file's times would depend in the last bits on the files sharing its batch)."""
     corpus = tmp_path / "corpus"
     make_good_corpus(corpus)
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
-    args = ["-f", "textgrid", "-f", "ctm", "-f", "json", "--jobs", "1"]
+    args = ["-f", "textgrid", "-f", "ctm", "-f", "json", "--jobs", "1", "--device", device]
     assert run_cli("batch", corpus, straight, *args).returncode == 0
 
     proc = subprocess.Popen([sys.executable, "-m", "otalign_cli", "batch", str(corpus), str(resumed), *args],

@@ -22,7 +22,7 @@ from otalign_cli.results import Suspect
 def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jobs: int, overwrite: bool,
               model: Path | None = None, ctc_model: Path | None = None, with_ctc: bool = True,
               device: str = "cpu", backend: str = "local", address: str | None = None,
-              group_size: int | None = None, previous_suspects: dict[str, list[Suspect]] | None = None,
+              group_size: int = 1, previous_suspects: dict[str, list[Suspect]] | None = None,
               *, passes: int, boundaries: bool = True, frames: bool = True, variants: bool = True,
               adapt: str = "none", dictionary: Path | None = None,
               output_options: OutputOptions | None = None, in_process: bool = True,
@@ -31,7 +31,10 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
 
     Files whose outputs all exist come first, as skipped, with the suspect stretches an earlier
     run recorded for them (``previous_suspects``, see ``read_suspects``). ``group_size`` files
-    share batched encoder passes (default: 16 on a GPU, 1 on CPU, where batching buys nothing).
+    share batched encoder passes (``length_groups``). The default, 1, aligns each file alone on
+    every device: batched, a file's times depend in the last float bits on which files share its
+    batch (so a resumed run would not end with a straight run's bytes), and on an H100 batching
+    saved only 14 % of the wall time (bench/cuda_parity.py).
     ``boundaries`` False leaves the OTTC model's boundary model out (``otalign batch --no-boundaries``),
     ``frames`` False its frame model (``--no-frames``);
     ``variants`` False keeps every word's first dictionary pronunciation (``--no-variants``).
@@ -56,8 +59,6 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
                       else (previous_suspects or {}).get(str(item.rel), []))
     if not todo:
         return
-    if group_size is None:
-        group_size = 16 if str(device).startswith("cuda") else 1
     units = work_units(todo, adapt, group_size)
     if backend == "ray":
         from otalign_cli.batch.on_ray import run_on_ray
