@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The checks that need a CUDA GPU, in one run of about five minutes (an H100, 2026-11-26), for a
+# The checks that need a CUDA GPU, in one run of about six minutes (an H100, 2026-11-26), for a
 # machine that has one: the CUDA tests, CPU-against-GPU times and speed on a folder of real
 # speech, and the tests that align through `auto` (CUDA there) with the GPU present.
 #
@@ -20,5 +20,6 @@ python3 -m pytest -q -p no:cacheprovider -rs tests/test_longform.py tests/test_s
 echo "== CPU against CUDA: times and speed"
 python3 bench/cuda_parity.py "$folder" --files 60 --runs 2 2>&1 | tee "$out/parity.txt"
 echo "== aligning tests with the GPU present (stopped after 240 s, failures listed)"
-timeout -s INT 240 python3 -m pytest -q -p no:cacheprovider --tb=line -rf \
+parallel=$(python3 -c "import xdist" 2>/dev/null && echo "-n 8")  # pytest-xdist where installed (the H100 image has it)
+timeout -s INT 240 python3 -m pytest -q -p no:cacheprovider $parallel --tb=line -rf \
   tests/test_longform.py tests/test_batch.py tests/test_api.py tests/test_cli_align.py 2>&1 | tee "$out/suite.txt" | tail -30
