@@ -52,34 +52,40 @@ def _models_and_device(models: Models | None, device: str | None) -> tuple[Model
 
 def align(audio: str | Path, transcript: str | Path, models: Models | None = None, *, readout: str = "refine",
           passes: int = 2, variants: bool = True, dictionary: str | Path | None = None,
-          device: str | None = None) -> FileResult:
+          device: str | None = None, suspect_threshold: float | None = None,
+          suspect_min_seconds: float | None = None) -> FileResult:
     """Align one recording with its transcript (plain text, or a TextGrid with a tier per speaker);
     raises ``OtalignError`` naming the file for bad input. ``dictionary`` is an MFA-format
-    pronunciation dictionary looked up before CMUdict."""
+    pronunciation dictionary looked up before CMUdict; ``suspect_threshold`` and
+    ``suspect_min_seconds`` set the suspect detector as the CLI's options of those names do."""
+    from otalign_cli.alignment.suspect import SuspectSettings
     from otalign_cli.pipeline import align_file
     from otalign_cli.text.dictionary import read_dictionary
 
     models, device = _models_and_device(models, device)
     lexicon = read_dictionary(Path(dictionary), models.ottc.cfg.language) if dictionary else None
     return align_file(Path(audio), Path(transcript), models.ottc, models.ctc, readout, device, passes, variants,
-                      lexicon)
+                      lexicon, suspects=SuspectSettings(suspect_threshold, suspect_min_seconds))
 
 
 def align_many(pairs: Iterable[tuple[str | Path, str | Path]], models: Models | None = None, *,
                readout: str = "refine", passes: int = 2, variants: bool = True,
                dictionary: str | Path | None = None, adapt: bool = False,
-               device: str | None = None) -> list[FileResult | OtalignError]:
+               device: str | None = None, suspect_threshold: float | None = None,
+               suspect_min_seconds: float | None = None) -> list[FileResult | OtalignError]:
     """Align several (audio, transcript) pairs with their encoder passes batched by length (worth it
     on a GPU); per pair, its result or the ``OtalignError`` it raised. ``adapt`` first tunes the
     OTTC model's heads on these files' transcripts (take them to be one speaker's)."""
     from otalign_cli.adapt import AdaptConfig
+    from otalign_cli.alignment.suspect import SuspectSettings
     from otalign_cli.pipeline import align_files
     from otalign_cli.text.dictionary import read_dictionary
 
     models, device = _models_and_device(models, device)
     lexicon = read_dictionary(Path(dictionary), models.ottc.cfg.language) if dictionary else None
     return align_files([(Path(a), Path(t)) for a, t in pairs], models.ottc, models.ctc, readout, device, passes,
-                       variants, AdaptConfig() if adapt else None, lexicon)
+                       variants, AdaptConfig() if adapt else None, lexicon,
+                       suspects=SuspectSettings(suspect_threshold, suspect_min_seconds))
 
 
 def write(result: FileResult, base: str | Path, formats: Sequence[str], models: Models | None = None,

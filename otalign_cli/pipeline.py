@@ -25,7 +25,8 @@ from otalign_cli.alignment.landmarks import spectral_change
 from otalign_cli.alignment.readouts import BOUNDARY_SUFFIX, DEFAULT_PASSES, DEFAULT_READOUT, get as get_readout
 from otalign_cli.alignment.readouts.read import ot_readout
 from otalign_cli.alignment.spans import Spans, dropped_frames
-from otalign_cli.alignment.suspect import merge_stretches, suspect_report, suspect_stretches, untranscribed_edges
+from otalign_cli.alignment.suspect import (SuspectSettings, merge_stretches, suspect_report, suspect_stretches,
+                                           untranscribed_edges)
 from otalign_cli.alignment.variants import choose_pronunciations
 from otalign_cli.audio import SAMPLE_RATE, load_audio
 from otalign_cli.errors import OtalignError
@@ -134,27 +135,30 @@ def ctc_applies(pron: Pronunciation) -> bool:
 
 def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, ctc_model: AlignmentModel | None,
                readout: str = DEFAULT_READOUT, device: str = "cpu", passes: int = DEFAULT_PASSES,
-               variants: bool = True, lexicon: Dictionary | None = None) -> FileResult:
+               variants: bool = True, lexicon: Dictionary | None = None, *,
+               suspects: SuspectSettings | None = None) -> FileResult:
     """Align one file; raises ``OtalignError`` naming the file for any bad input.
 
     ``passes`` shifted encoder passes feed the refine readout (see ``forward``); ``variants``
     lets the audio choose among a word's pronunciations (see ``finish``); ``lexicon`` is the
-    user's pronunciation dictionary, looked up before the language's lexicon (the model's language)."""
+    user's pronunciation dictionary, looked up before the language's lexicon (the model's language);
+    ``suspects`` the suspect detector's operating point (default: ``alignment.suspect``'s)."""
     from otalign_cli.text.utterances import names_speakers
 
     if names_speakers(transcript_path):
         return align_utterances(audio_path, transcript_path, model, ctc_model, readout, device, passes, variants,
-                                lexicon)
+                                lexicon, suspects=suspects)
     p = prepare(audio_path, transcript_path, lexicon, model.cfg.language)
     out = forward(model, p.feats, device, _passes_for(readout, passes))
     cout = forward(ctc_model, p.feats, device) if ctc_model is not None and ctc_applies(p.pron) else None
-    return finish(p, out, cout, model, ctc_model, readout, device, variants)
+    return finish(p, out, cout, model, ctc_model, readout, device, variants, suspects=suspects)
 
 
 def align_files(pairs: list[tuple[Path, Path]], model: AlignmentModel, ctc_model: AlignmentModel | None,
                 readout: str = DEFAULT_READOUT, device: str = "cpu",
                 passes: int = DEFAULT_PASSES, variants: bool = True,
-                adapt: AdaptConfig | None = None, lexicon: Dictionary | None = None) -> list[FileResult | OtalignError]:
+                adapt: AdaptConfig | None = None, lexicon: Dictionary | None = None, *,
+                suspects: SuspectSettings | None = None) -> list[FileResult | OtalignError]:
     """Align several files with their encoder passes batched by length (for a GPU); per file, the
     result or the ``OtalignError`` that file raised.
 
@@ -165,14 +169,15 @@ def align_files(pairs: list[tuple[Path, Path]], model: AlignmentModel, ctc_model
 
     if any(names_speakers(t) for _, t in pairs):
         plain = iter(align_files([(a, t) for a, t in pairs if not names_speakers(t)], model, ctc_model, readout,
-                                 device, passes, variants, adapt, lexicon))
+                                 device, passes, variants, adapt, lexicon, suspects=suspects))
         mixed: list[FileResult | OtalignError] = []
         for a, t in pairs:
             if not names_speakers(t):
                 mixed.append(next(plain))
                 continue
             try:
-                mixed.append(align_file(a, t, model, ctc_model, readout, device, passes, variants, lexicon))
+                mixed.append(align_file(a, t, model, ctc_model, readout, device, passes, variants, lexicon,
+                                        suspects=suspects))
             except OtalignError as err:
                 mixed.append(err)
         return mixed
@@ -200,7 +205,7 @@ def align_files(pairs: list[tuple[Path, Path]], model: AlignmentModel, ctc_model
             continue
         o, c = done[id(p)]
         try:
-            results.append(finish(p, o, c, model, ctc_model, readout, device, variants))
+            results.append(finish(p, o, c, model, ctc_model, readout, device, variants, suspects=suspects))
         except OtalignError as err:
             results.append(err)
     return results
@@ -218,18 +223,22 @@ class Reading:
 
 def read_spans(model: AlignmentModel, out: ModelOutput, targets: torch.Tensor, word_of_phone: list[int] | tuple[int, ...],
                readout: str, feats: torch.Tensor, energy: np.ndarray | None, duration: float, device: str = "cpu",
-               anchors: Anchors | None = None, correct: bool = True, change: np.ndarray | None = None) -> Reading:
+               anchors: Anchors | None = None, correct: bool = True, change: np.ndarray | None = None,
+               suspects: SuspectSettings | None = None) -> Reading:
     """The readout as ``otalign align`` runs it, shared by the dev-set evaluation and the boundary
     model's training: read; find suspect stretches (frames that do not sound like their tokens,
     and speech the anchoring path left between words); re-read those off the anchoring path if
     the readout asks; then, with ``correct`` and where the readout asks, the boundary model and
-    the pause edges (``alignment.correct``). ``anchors`` are found here unless given."""
+    the pause edges (``alignment.correct``). ``anchors`` are found here unless given; ``suspects``
+    is the detector's operating point (default: ``alignment.suspect``'s)."""
     r = get_readout(readout)
     vocab, fs = model.cfg.vocab, model.frame_shift
     if anchors is None and SILENCE in vocab:  # the anchoring path also finds untranscribed speech
         anchors = find_anchors(out.log_probs, targets, word_of_phone, vocab, fs)
     spans = ot_readout(out, targets, word_of_phone, readout, vocab, device=device, frame_shift=fs, anchors=anchors)
-    distrust = merge_stretches(suspect_stretches(out.log_probs, targets, spans), anchors.unexplained if anchors else [])
+    suspects = suspects or SuspectSettings()
+    found = suspect_stretches(out.log_probs, targets, spans, suspects.threshold, min_frames=suspects.min_frames(fs))
+    distrust = merge_stretches(found, anchors.unexplained if anchors else [])
     if distrust and r.rereads_suspects:  # where the transcript seems wrong, read off the anchoring path
         spans = ot_readout(out, targets, word_of_phone, readout, vocab, distrust=distrust, device=device,
                            frame_shift=fs, anchors=anchors)
@@ -242,7 +251,8 @@ def read_spans(model: AlignmentModel, out: ModelOutput, targets: torch.Tensor, w
 
 
 def finish(p: Prepared, out: ModelOutput, cout: ModelOutput | None, model: AlignmentModel, ctc_model: AlignmentModel | None,
-           readout: str, device: str = "cpu", variants: bool = True) -> FileResult:
+           readout: str, device: str = "cpu", variants: bool = True, *,
+           suspects: SuspectSettings | None = None) -> FileResult:
     """Readouts, confidence, suspects and the CTC comparison from the models' outputs.
 
     With ``variants``, each word with several dictionary pronunciations is read with the one its
@@ -269,7 +279,7 @@ def finish(p: Prepared, out: ModelOutput, cout: ModelOutput | None, model: Align
             chosen = [Choice(pron.words[i].written, i, " ".join(pron.alternatives[i][c]))
                       for i, c in enumerate(choice) if c]
     reading = read_spans(model, out, targets, pron.word_of_phone, readout, p.feats, p.energy, duration, device, anchors,
-                         change=p.change)
+                         change=p.change, suspects=suspects)
     spans = reading.spans
     ot = _to_alignment(spans, pron, model.frame_shift, duration, span_confidence(lp, targets, spans))
     stats = AlignStats(float(dropped_frames(out.alpha).double().mean() * 100), m, len(pron.words),
@@ -324,7 +334,7 @@ def _merged(parts: list[Alignment]) -> Alignment:
 def align_utterances(audio_path: Path, transcript_path: Path, model: AlignmentModel,
                      ctc_model: AlignmentModel | None, readout: str = DEFAULT_READOUT, device: str = "cpu",
                      passes: int = DEFAULT_PASSES, variants: bool = True,
-                     lexicon: Dictionary | None = None) -> FileResult:
+                     lexicon: Dictionary | None = None, *, suspects: SuspectSettings | None = None) -> FileResult:
     """Align a recording whose transcript is a TextGrid with one tier of utterances per speaker:
     each utterance inside its own interval, times back on the recording's clock, every word and
     phone marked with its speaker. An utterance that cannot be aligned fails the file, naming it."""
@@ -349,7 +359,7 @@ def align_utterances(audio_path: Path, transcript_path: Path, model: AlignmentMo
         out = forward(model, p.feats, device, _passes_for(readout, passes))
         cout = forward(ctc_model, p.feats, device) if ctc_model is not None and ctc_applies(pron) else None
         try:
-            r = finish(p, out, cout, model, ctc_model, readout, device, variants)
+            r = finish(p, out, cout, model, ctc_model, readout, device, variants, suspects=suspects)
         except OtalignError as err:
             raise OtalignError(audio_path, f"utterance {where}: {err.message}") from None
         dt = a / SAMPLE_RATE

@@ -113,3 +113,46 @@ def test_the_anchoring_path_is_found_once_per_file(example, tmp_path, monkeypatc
     res = pipeline.align_file(example[0], txt, ottc, None)
     # once more only when the audio chose other pronunciations (the phones, so the path, changed)
     assert res.stats.suspect and len(calls) == 1 + bool(res.stats.pronunciations)
+
+
+INSERTED = TEXT.replace("then leisure", "then meanwhile the committee adjourned leisure")
+
+
+def test_the_suspect_detectors_operating_point_is_the_users_to_set(example, tmp_path):
+    import otalign_cli as otalign
+
+    wav, _ = example
+    models = otalign.load_models(with_ctc=False)
+    inserted = tmp_path / "inserted.txt"
+    inserted.write_text(INSERTED)
+    shipped = otalign.align(wav, inserted, models).stats.suspect
+    assert len(shipped) == 1 and "committee" in shipped[0].words  # about 2.3 s of audio the phrase is not in
+    assert otalign.align(wav, inserted, models, suspect_threshold=-20.0).stats.suspect == []
+    assert otalign.align(wav, inserted, models, suspect_min_seconds=shipped[0].end - shipped[0].start + 0.5
+                         ).stats.suspect == []
+    # a loose detector flags stretches of the correct transcript that the shipped one leaves alone
+    assert not _align(example, tmp_path, TEXT, "clean", "--no-ctc")["stats"]["suspect"]
+    loose = _align(example, tmp_path, TEXT, "loose", "--no-ctc", "--suspect-threshold", "-1",
+                   "--suspect-min-seconds", "0.2")["stats"]["suspect"]
+    assert loose and all(s["end"] - s["start"] >= 0.2 for s in loose)
+
+
+def test_batch_passes_the_suspect_settings_to_its_workers(example, tmp_path):
+    wav, _ = example
+    corpus = tmp_path / "corpus" / "spk"
+    corpus.mkdir(parents=True)
+    (corpus / "a.wav").write_bytes(wav.read_bytes())
+    (corpus / "a.txt").write_text(INSERTED)
+    for name, extra, expected in (("shipped", [], 1), ("strict", ["--suspect-threshold", "-20"], 0)):
+        out = tmp_path / name  # two jobs: worker processes, which get the settings from the command
+        proc = run_cli("batch", tmp_path / "corpus", out, "--no-ctc", "--jobs", "2", *extra)
+        assert proc.returncode == 0, proc.stderr
+        assert len((out / "suspects.tsv").read_text().splitlines()[1:]) == expected, name
+
+
+@pytest.mark.parametrize("option", [["--suspect-threshold", "0.5"], ["--suspect-threshold", "nan"],
+                                    ["--suspect-min-seconds", "0"]])
+def test_a_suspect_setting_out_of_range_is_a_usage_error(example, option):
+    wav, txt = example
+    proc = run_cli("align", wav, txt, *option)
+    assert proc.returncode == 2 and option[0] in proc.stderr

@@ -16,6 +16,8 @@ transcript lacks something.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -37,6 +39,18 @@ def assigned_tokens(spans: Spans, targets: torch.Tensor, n: int, vocab_size: int
 # raise more false alarms (docs/results.md, "Imperfect transcripts", bench/transcript_errors.py).
 THRESHOLD = -3.0  # log P(assigned) - max log P below which a frame does not support its phone
 MIN_FRAMES = 30  # shortest stretch reported (0.6 s at the bundled models' 20 ms frames)
+
+
+@dataclass(frozen=True)
+class SuspectSettings:
+    """The detector's operating point as a user sets it (``--suspect-threshold``,
+    ``--suspect-min-seconds``); None keeps the shipped ``THRESHOLD`` / ``MIN_FRAMES``."""
+
+    threshold: float | None = None
+    min_seconds: float | None = None
+
+    def min_frames(self, frame_shift: float) -> int:
+        return MIN_FRAMES if self.min_seconds is None else max(1, round(self.min_seconds / frame_shift))
 
 
 def suspect_stretches(log_probs: torch.Tensor, targets: torch.Tensor, spans: Spans, threshold: float | None = None,

@@ -12,12 +12,16 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from otalign_cli.batch.corpus import Item, Outcome, collisions, pending, work_units
 from otalign_cli.batch.reports import recorded_suspects
 from otalign_cli.batch.worker import WorkerSettings, align_group, align_one, init_worker
 from otalign_cli.formats import OutputOptions
 from otalign_cli.results import Suspect
+
+if TYPE_CHECKING:
+    from otalign_cli.alignment.suspect import SuspectSettings
 
 def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jobs: int, overwrite: bool,
               model: Path | None = None, ctc_model: Path | None = None, with_ctc: bool = True,
@@ -26,7 +30,7 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
               *, passes: int, boundaries: bool = True, frames: bool = True, variants: bool = True,
               adapt: str = "none", dictionary: Path | None = None,
               output_options: OutputOptions | None = None, in_process: bool = True,
-              threads: int = 1) -> Iterator[Outcome]:
+              threads: int = 1, suspects: SuspectSettings | None = None) -> Iterator[Outcome]:
     """Align ``items`` with ``jobs`` workers (processes, or Ray actors); yields each outcome as it completes.
 
     Files whose outputs all exist come first, as skipped, with the suspect stretches an earlier
@@ -41,7 +45,8 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
     ``adapt`` "speaker" adapts the OTTC model to each speaker folder's files before aligning them
     (files at the top of the corpus have no known speaker and are aligned unadapted), "file" to
     each file alone (``adapt_groups``). ``dictionary`` is a pronunciation dictionary whose
-    entries come before CMUdict's (``text.dictionary``); ``output_options`` shape the outputs.
+    entries come before CMUdict's (``text.dictionary``); ``output_options`` shape the outputs;
+    ``suspects`` is the suspect detector's operating point (None: the shipped one).
     With ``jobs`` 1 and ``in_process`` the files are aligned in this process (saving a second
     start-up of torch, the models and CMUdict: about a third of a short corpus's wall time).
     ``threads`` is torch's thread count per worker: 1 by default, which on 2 cores was as fast as
@@ -64,13 +69,13 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
         from otalign_cli.batch.on_ray import run_on_ray
 
         settings = WorkerSettings(model, ctc_model, with_ctc, device, 1, passes, boundaries, frames, variants, dictionary,
-                                  output_options or OutputOptions(), overwrite)
+                                  output_options or OutputOptions(), overwrite, suspects)
         yield from run_on_ray(units, out, formats, readout, jobs, address, settings)
         return
     threads = max(1, threads)
     settings = WorkerSettings(model, ctc_model, with_ctc, device, threads, passes, boundaries, frames, variants,
                               dictionary,
-                              output_options or OutputOptions(), overwrite)
+                              output_options or OutputOptions(), overwrite, suspects)
     tasks = [(align_one, (g[0], out, formats, readout)) if adapted is None
              else (align_group, (g, out, formats, readout, adapted)) for g, adapted in units]
     if jobs == 1 and in_process:

@@ -12,10 +12,15 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from otalign_cli.batch.corpus import Item, Outcome, output_base
 from otalign_cli.batch.reports import record_path
 from otalign_cli.formats import OutputOptions
+
+if TYPE_CHECKING:
+    from otalign_cli.alignment.suspect import SuspectSettings
+
 
 @dataclass(frozen=True)
 class WorkerSettings:
@@ -33,6 +38,7 @@ class WorkerSettings:
     dictionary: Path | None = None
     output_options: OutputOptions = OutputOptions()
     overwrite: bool = False  # replace existing outputs; otherwise only missing formats are written
+    suspects: SuspectSettings | None = None  # the suspect detector's operating point (None: the shipped one)
 
 
 _WORKER: dict = {}
@@ -73,6 +79,7 @@ def init_worker(settings: WorkerSettings, parent: int | None = None) -> None:
     lexicon = read_dictionary(settings.dictionary, m.ottc.cfg.language) if settings.dictionary is not None else None
     _WORKER.update(ottc=m.ottc, ctc=m.ctc, device=settings.device, passes=settings.passes, variants=settings.variants,
                    lexicon=lexicon, output_options=settings.output_options, overwrite=settings.overwrite,
+                   suspects=settings.suspects,
                    models={"ottc": model_summary(m.ottc_meta), "ctc": model_summary(m.ctc_meta)})
 
 
@@ -117,7 +124,7 @@ def align_one(item: Item, out: Path, formats: list[str], readout: str) -> Outcom
     try:
         res = align_file(item.audio, item.transcript, _WORKER["ottc"], _WORKER["ctc"], readout=readout,
                          passes=_WORKER["passes"], variants=_WORKER["variants"],
-                         device=_WORKER["device"], lexicon=_WORKER["lexicon"])
+                         device=_WORKER["device"], lexicon=_WORKER["lexicon"], suspects=_WORKER["suspects"])
     except OtalignError as err:
         return Outcome(item, "failed", str(err))
     except Exception as err:  # one broken file must never stop the corpus
@@ -138,7 +145,7 @@ def align_group(items: list[Item], out: Path, formats: list[str], readout: str,
         results = align_files([(item.audio, item.transcript) for item in ready], _WORKER["ottc"],
                               _WORKER["ctc"], readout=readout, device=_WORKER["device"], passes=_WORKER["passes"],
                               variants=_WORKER["variants"], adapt=AdaptConfig() if adapt else None,
-                              lexicon=_WORKER["lexicon"])
+                              lexicon=_WORKER["lexicon"], suspects=_WORKER["suspects"])
     except Exception:  # something no single file explains: fall back to one by one, unadapted
         return [align_one(item, out, formats, readout) for item in items]
     by_item = {id(item): res for item, res in zip(ready, results)}

@@ -23,6 +23,8 @@ from otalign_cli.cli.common import (
     MIN_PLOT_SECONDS,
     MaxCueLinesOption,
     MaxCueSecondsOption,
+    SuspectMinSecondsOption,
+    SuspectThresholdOption,
     MaxLineCharsOption,
     ModelOption,
     OriginalTextOption,
@@ -111,8 +113,11 @@ def align(
     max_line_chars: MaxLineCharsOption = 42,
     max_cue_lines: MaxCueLinesOption = 2,
     max_cue_seconds: MaxCueSecondsOption = 7.0,
+    suspect_threshold: SuspectThresholdOption = None,
+    suspect_min_seconds: SuspectMinSecondsOption = None,
 ) -> None:
     """Align one recording with its transcript; write TextGrid / CTM / JSON and report the label delay."""
+    from otalign_cli.alignment.suspect import SuspectSettings
     from otalign_cli.formats import output_paths
     from otalign_cli.formats.write import write_outputs
     from otalign_cli.models import load_models, model_summary
@@ -142,7 +147,8 @@ def align(
         lexicon = read_dictionary(dictionary, ottc.cfg.language) if dictionary is not None else None
         _check_passes(passes, ottc)
         res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value, device=dev, passes=passes,
-                         variants=variants, lexicon=lexicon)
+                         variants=variants, lexicon=lexicon,
+                         suspects=SuspectSettings(suspect_threshold, suspect_min_seconds))
         written = write_outputs(base, formats, res, {"ottc": model_summary(meta), "ctc": model_summary(cmeta)},
                                 output_options, replace=overwrite)
     except OtalignError as err:

@@ -64,6 +64,10 @@ def _non_negative(value: float | None) -> float | None:
     return _checked(value, lambda v: v >= 0, "a number >= 0")
 
 
+def _negative(value: float | None) -> float | None:
+    return _checked(value, lambda v: v < 0, "a negative number")
+
+
 # options align and batch share, declared once
 DictionaryOption = Annotated[Optional[Path], typer.Option("--dictionary", help="Pronunciation dictionary (MFA format: WORD PHONE ...); its entries come before CMUdict's.")]
 PhoneSetOption = Annotated[PhoneSet, typer.Option("--phone-set", help="Phone labels in the outputs: arpabet (the models' own) or ipa.")]
@@ -71,6 +75,8 @@ OriginalTextOption = Annotated[bool, typer.Option("--include-original-text", hel
 MaxLineCharsOption = Annotated[int, typer.Option("--max-line-chars", min=1, help="Subtitles (srt, vtt): characters per line.")]
 MaxCueLinesOption = Annotated[int, typer.Option("--max-cue-lines", min=1, help="Subtitles: lines per cue.")]
 MaxCueSecondsOption = Annotated[float, typer.Option("--max-cue-seconds", callback=_positive, help="Subtitles: longest cue in seconds.")]
+SuspectThresholdOption = Annotated[Optional[float], typer.Option("--suspect-threshold", callback=_negative, help="Suspect stretches: a frame whose phone scores below this (log-probability under the most likely phone's) does not support it; default -3 (-2.75, -2.5: more wrong transcripts found, more correct ones flagged).")]
+SuspectMinSecondsOption = Annotated[Optional[float], typer.Option("--suspect-min-seconds", callback=_positive, help="Suspect stretches: the shortest reported, in seconds (default 0.6).")]
 
 
 Readout = Enum("Readout", {name: name for name in READOUTS}, type=str)  # the registry's, in its order

@@ -25,6 +25,8 @@ from otalign_cli.cli.common import (
     FormatOption,
     MaxCueLinesOption,
     MaxCueSecondsOption,
+    SuspectMinSecondsOption,
+    SuspectThresholdOption,
     MaxLineCharsOption,
     ModelOption,
     OriginalTextOption,
@@ -74,12 +76,15 @@ def batch(
     max_line_chars: MaxLineCharsOption = 42,
     max_cue_lines: MaxCueLinesOption = 2,
     max_cue_seconds: MaxCueSecondsOption = 7.0,
+    suspect_threshold: SuspectThresholdOption = None,
+    suspect_min_seconds: SuspectMinSecondsOption = None,
 ) -> None:
     """Align every file of a corpus; failures go to OUT/errors.tsv, totals to OUT/summary.json."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from otalign_cli.batch import (SUSPECTS_HEADER, discover, read_suspects, remove_stale_temporaries, run_batch,
                                    summarize_outcomes, suspect_rows, tsv_field)
+    from otalign_cli.alignment.suspect import SuspectSettings
     from otalign_cli.formats.atomic import write_text_atomic
     from otalign_cli.models import load_models
     from otalign_cli.text.dictionary import read_dictionary
@@ -129,7 +134,8 @@ def batch(
                      backend.value, address, previous_suspects=previous, passes=passes,
                      boundaries=boundaries, frames=frames, variants=variants, adapt=adapt, dictionary=dictionary,
                      output_options=OutputOptions(phone_set.value, include_original_text, max_line_chars,
-                                                  max_cue_lines, max_cue_seconds), threads=threads)
+                                                  max_cue_lines, max_cue_seconds), threads=threads,
+                     suspects=SuspectSettings(suspect_threshold, suspect_min_seconds))
     try:
         with (out / "suspects.tsv").open("w", encoding="utf-8") as suspects_log, \
                 Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
