@@ -40,14 +40,17 @@ def load_models(model: str | Path | None = None, ctc_model: str | Path | None = 
 
 
 def _models_and_device(models: Models | None, device: str | None) -> tuple[Models, str]:
-    """The models to align with and the device they run on: ``device`` None is where ``models``
-    are (the CLI's default, ``auto``, when they are loaded here), so the API and the CLI give
-    the same times with their defaults."""
+    """The models to align with and the device they run on: where ``models`` were loaded, or
+    ``device`` (default ``auto``, as the CLI's) when they are loaded here; so ``align`` gives the
+    CLI's times with the defaults. A ``device`` other than the given models' is refused."""
     from otalign_cli.devices import resolve_device
 
     if models is None:
         models = load_models(device=device or "auto")
-    return models, (resolve_device(device) if device else str(next(models.ottc.parameters()).device))
+    there = str(next(models.ottc.parameters()).device)
+    if device is not None and resolve_device(device) != there.split(":")[0]:
+        raise ValueError(f"the models are on {there}, not {device}: load them with load_models(device={device!r})")
+    return models, there
 
 
 def align(audio: str | Path, transcript: str | Path, models: Models | None = None, *, readout: str = "refine",

@@ -46,3 +46,13 @@ def test_align_many_reports_a_bad_pair_and_aligns_the_rest(models, tmp_path):
     empty.write_text("   \n")
     good, bad = otalign.align_many([(EXAMPLE_WAV, EXAMPLE_TXT), (EXAMPLE_WAV, empty)], models)
     assert good.ot.phones and isinstance(bad, OtalignError) and "empty.txt" in str(bad)
+
+
+def test_align_runs_where_its_models_are_and_refuses_another_device(models):
+    import otalign_cli as otalign
+
+    on = str(next(models.ottc.parameters()).device)
+    assert otalign.align(EXAMPLE_WAV, EXAMPLE_TXT, models, device=on.split(":")[0]).ot.words
+    other = "cpu" if on.startswith("cuda") else "cuda"  # without a GPU, asking for one is refused as well
+    with pytest.raises(ValueError, match="cuda|cpu"):
+        otalign.align(EXAMPLE_WAV, EXAMPLE_TXT, models, device=other)

@@ -164,7 +164,8 @@ def test_address_without_ray_backend_is_a_usage_error(tmp_path):
 
 
 def test_length_batched_groups_give_the_same_outputs(tmp_path):
-    """The GPU path (files batched by length through the encoder), run on the CPU."""
+    """``run_batch(group_size=4)``: files batched by length through the encoder (the library's
+    batched path, as ``align_many`` takes it) give the times of files aligned alone."""
     from otalign_cli.batch import discover, run_batch
     from otalign_cli.pipeline import DEFAULT_PASSES
 

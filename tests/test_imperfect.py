@@ -130,11 +130,15 @@ def test_the_suspect_detectors_operating_point_is_the_users_to_set(example, tmp_
     assert otalign.align(wav, inserted, models, suspect_threshold=-20.0).stats.suspect == []
     assert otalign.align(wav, inserted, models, suspect_min_seconds=shipped[0].end - shipped[0].start + 0.5
                          ).stats.suspect == []
-    # a loose detector flags stretches of the correct transcript that the shipped one leaves alone
+    # a loose threshold flags stretches of the correct transcript that the shipped one leaves alone,
+    # and the minimum length decides which of them are reported
     assert not _align(example, tmp_path, TEXT, "clean", "--no-ctc")["stats"]["suspect"]
     loose = _align(example, tmp_path, TEXT, "loose", "--no-ctc", "--suspect-threshold", "-1",
-                   "--suspect-min-seconds", "0.2")["stats"]["suspect"]
-    assert loose and all(s["end"] - s["start"] >= 0.2 for s in loose)
+                   "--suspect-min-seconds", "0.3")["stats"]["suspect"]
+    assert any(s["end"] - s["start"] < 0.4 for s in loose)
+    clean = tmp_path / "clean.txt"
+    longer = otalign.align(wav, clean, models, suspect_threshold=-1.0, suspect_min_seconds=0.4).stats.suspect
+    assert 0 < len(longer) < len(loose) and all(s.end - s.start >= 0.4 - 0.02 for s in longer)  # within a frame
 
 
 def test_batch_passes_the_suspect_settings_to_its_workers(example, tmp_path):
@@ -156,3 +160,12 @@ def test_a_suspect_setting_out_of_range_is_a_usage_error(example, option):
     wav, txt = example
     proc = run_cli("align", wav, txt, *option)
     assert proc.returncode == 2 and option[0] in proc.stderr
+
+
+@pytest.mark.parametrize("settings", [{"threshold": 0.5}, {"threshold": float("nan")}, {"min_seconds": 0.0},
+                                      {"min_seconds": float("inf")}])
+def test_suspect_settings_out_of_range_are_refused_in_the_library_too(settings):
+    from otalign_cli.alignment.suspect import SuspectSettings
+
+    with pytest.raises(ValueError, match="suspect"):
+        SuspectSettings(**settings)

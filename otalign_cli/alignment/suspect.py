@@ -16,6 +16,7 @@ transcript lacks something.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,10 +45,18 @@ MIN_FRAMES = 30  # shortest stretch reported (0.6 s at the bundled models' 20 ms
 @dataclass(frozen=True)
 class SuspectSettings:
     """The detector's operating point as a user sets it (``--suspect-threshold``,
-    ``--suspect-min-seconds``); None keeps the shipped ``THRESHOLD`` / ``MIN_FRAMES``."""
+    ``--suspect-min-seconds``); None keeps the shipped ``THRESHOLD`` / ``MIN_FRAMES``. Stretches
+    shorter than the detector's window (15 frames, 0.3 s) are never found, whatever the minimum.
+    Untranscribed speech on the anchoring path (``unexplained_speech``) is reported on its own terms."""
 
     threshold: float | None = None
     min_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.threshold is not None and not (math.isfinite(self.threshold) and self.threshold < 0):
+            raise ValueError(f"suspect threshold must be a negative number, not {self.threshold}")
+        if self.min_seconds is not None and not (math.isfinite(self.min_seconds) and self.min_seconds > 0):
+            raise ValueError(f"suspect minimum must be a positive number of seconds, not {self.min_seconds}")
 
     def min_frames(self, frame_shift: float) -> int:
         return MIN_FRAMES if self.min_seconds is None else max(1, round(self.min_seconds / frame_shift))

@@ -33,7 +33,7 @@ class _Aligner:
 def run_on_ray(units: list[tuple[list[Item], bool | None]], out: Path, formats: list[str], readout: str, actors: int,
                address: str | None, settings: WorkerSettings) -> Iterator[Outcome]:
     """Yield outcomes as actors finish the units of work (``corpus.work_units``, the same as the
-    local workers get: on a GPU, files batched by length). ``address`` None starts a local Ray
+    local workers get: each file alone, unless adapted per speaker). ``address`` None starts a local Ray
     with ``actors`` CPUs."""
     try:
         import ray

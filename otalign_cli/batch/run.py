@@ -23,6 +23,7 @@ from otalign_cli.results import Suspect
 if TYPE_CHECKING:
     from otalign_cli.alignment.suspect import SuspectSettings
 
+
 def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jobs: int, overwrite: bool,
               model: Path | None = None, ctc_model: Path | None = None, with_ctc: bool = True,
               device: str = "cpu", backend: str = "local", address: str | None = None,

@@ -76,7 +76,7 @@ MaxLineCharsOption = Annotated[int, typer.Option("--max-line-chars", min=1, help
 MaxCueLinesOption = Annotated[int, typer.Option("--max-cue-lines", min=1, help="Subtitles: lines per cue.")]
 MaxCueSecondsOption = Annotated[float, typer.Option("--max-cue-seconds", callback=_positive, help="Subtitles: longest cue in seconds.")]
 SuspectThresholdOption = Annotated[Optional[float], typer.Option("--suspect-threshold", callback=_negative, help="Suspect stretches: a frame whose phone scores below this (log-probability under the most likely phone's) does not support it; default -3 (-2.75, -2.5: more wrong transcripts found, more correct ones flagged).")]
-SuspectMinSecondsOption = Annotated[Optional[float], typer.Option("--suspect-min-seconds", callback=_positive, help="Suspect stretches: the shortest reported, in seconds (default 0.6).")]
+SuspectMinSecondsOption = Annotated[Optional[float], typer.Option("--suspect-min-seconds", callback=_positive, help="Suspect stretches: the shortest reported, in seconds (default 0.6; the detector's window, 0.3 s, is the floor).")]
 
 
 Readout = Enum("Readout", {name: name for name in READOUTS}, type=str)  # the registry's, in its order

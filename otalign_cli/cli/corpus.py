@@ -25,8 +25,6 @@ from otalign_cli.cli.common import (
     FormatOption,
     MaxCueLinesOption,
     MaxCueSecondsOption,
-    SuspectMinSecondsOption,
-    SuspectThresholdOption,
     MaxLineCharsOption,
     ModelOption,
     OriginalTextOption,
@@ -36,6 +34,8 @@ from otalign_cli.cli.common import (
     PhoneSetOption,
     Readout,
     ReadoutOption,
+    SuspectMinSecondsOption,
+    SuspectThresholdOption,
     Terminated,
     VariantsOption,
     _check_passes,
@@ -82,9 +82,9 @@ def batch(
     """Align every file of a corpus; failures go to OUT/errors.tsv, totals to OUT/summary.json."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from otalign_cli.alignment.suspect import SuspectSettings
     from otalign_cli.batch import (SUSPECTS_HEADER, discover, read_suspects, remove_stale_temporaries, run_batch,
                                    summarize_outcomes, suspect_rows, tsv_field)
-    from otalign_cli.alignment.suspect import SuspectSettings
     from otalign_cli.formats.atomic import write_text_atomic
     from otalign_cli.models import load_models
     from otalign_cli.text.dictionary import read_dictionary
