@@ -117,6 +117,35 @@ def test_common_voice_layout_and_a_bad_clip_is_reported(tmp_path):
     assert np.isclose(sf.info(str(tmp_path / "corpus" / "cv-common_voice_en_1.wav")).duration, 1.8, atol=0.01)
 
 
+def test_common_voice_own_tsv_table_with_mp3_clips(tmp_path):
+    src = tmp_path / "cv" / "en"
+    audio, sr = sf.read(EXAMPLE_WAV, dtype="float32")
+    (src / "clips").mkdir(parents=True)
+    sf.write(src / "clips" / "common_voice_en_7.mp3", soxr.resample(audio[int(0.2 * sr):2 * sr], sr, 48000), 48000,
+             format="MP3", subtype="MPEG_LAYER_III")
+    (src / "validated.tsv").write_text("client_id\tpath\tsentence\tup_votes\n"
+                                       f"{'d' * 40}\tcommon_voice_en_7.mp3\tAnd Mr. John Dashwood\t2\n")
+    totals = _run("common_voice.py", tmp_path / "cv", tmp_path / "corpus")
+    assert (totals["utterances"], totals["skipped"]) == (1, 0)
+    _check_corpus(tmp_path / "corpus", 1)
+    assert np.isclose(sf.info(str(tmp_path / "corpus" / "cv-common_voice_en_7.wav")).duration, 1.8, atol=0.06)
+
+
+def test_vctk_layout_pairs_wav48_with_txt(tmp_path):
+    root = tmp_path / "hw" / "data" / "VCTK-Corpus"
+    _clip(root / "wav48" / "p239" / "p239_001.wav", (0.2, 2.0), rate=48000)
+    _clip(root / "wav48" / "p239" / "p239_002.wav", (1.6, 3.2), rate=48000)
+    (root / "txt" / "p239").mkdir(parents=True)
+    (root / "txt" / "p239" / "p239_001.txt").write_text("And Mr. John Dashwood.\n")  # p239_002 has none
+    proc = subprocess.run([sys.executable, str(RECIPES / "vctk.py"), str(tmp_path / "hw"), str(tmp_path / "corpus")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "skipped p239_002: no transcript" in proc.stderr, proc.stderr
+    totals = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert (totals["utterances"], totals["speakers"]) == (1, 1)
+    _check_corpus(tmp_path / "corpus", 1)
+    assert (tmp_path / "corpus" / "vctk-p239_001.txt").read_text() == "And Mr. John Dashwood.\n"
+
+
 def test_cathy_layout_keeps_the_later_take_and_downmixes_48k_stereo(tmp_path):
     src = tmp_path / "cathy" / "data"
     takes = {"arctic_a0001_1592748574": ((0.2, 2.0), "And Mister John Dashwood"),  # first take

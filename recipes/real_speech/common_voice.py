@@ -1,9 +1,12 @@
 """Common Voice clips -> otalign corpus: read English sentences by many speakers and accents.
 
-Source: https://github.com/rigved/rit-engl-682-spring-2021-project, ``data/`` (100 clips of
-Common Voice English 6.1, CC0) and ``validated.csv`` (Common Voice's columns, comma separated:
-``client_id,path,sentence,...``). Only the clips and their sentences are used (the repository's
-code is AGPL and none of it is taken). ``client_id`` is the speaker.
+Sources (Common Voice English 6.1, CC0), each a table with Common Voice's columns
+(``client_id, path, sentence, ...``) beside the clips; ``client_id`` is the speaker:
+- https://github.com/rigved/rit-engl-682-spring-2021-project: ``data/`` (100 clips, wav) and
+  ``validated.csv`` (comma separated). Only the clips and their sentences are used (the
+  repository's code is AGPL and none of it is taken).
+- https://github.com/omnilingo/rsample-100-cv-corpus-6.1-2020-12-11: ``en/clips/`` (100 other
+  clips, mp3) and ``en/validated.tsv`` (Common Voice's own tab-separated table).
 
     python recipes/real_speech/common_voice.py CHECKOUT data/real/common-voice
 """
@@ -23,12 +26,13 @@ from otalign_cli.text.files import read_utf8
 
 def utterances(root: Path) -> list[Utterance]:
     out = []
-    for table in sorted(root.rglob("validated.csv")):
-        rows = csv.DictReader(io.StringIO(read_utf8(table, "Common Voice table"), newline=""))
+    for table in sorted([*root.rglob("validated.csv"), *root.rglob("validated.tsv")]):
+        rows = csv.DictReader(io.StringIO(read_utf8(table, "Common Voice table"), newline=""),
+                              delimiter="\t" if table.suffix == ".tsv" else ",")
         missing = sorted({"path", "sentence", "client_id"} - set(rows.fieldnames or ()))
         if missing:
             raise OtalignError(table, f"no {', '.join(missing)} column{'s' if len(missing) > 1 else ''} "
-                               "(Common Voice's validated.csv has client_id,path,sentence,...)")
+                               f"(Common Voice's {table.name} has client_id, path, sentence, ...)")
         for row in rows:
             if None in (row["path"], row["sentence"], row["client_id"]):
                 print(f"skipped {table.name} line {rows.line_num}: fewer fields than the header", file=sys.stderr)
@@ -41,4 +45,4 @@ def utterances(root: Path) -> list[Utterance]:
 
 
 if __name__ == "__main__":
-    main(__doc__, utterances, "Common Voice English 6.1 (100 clips)", "CC0-1.0")
+    main(__doc__, utterances, "Common Voice English 6.1", "CC0-1.0")
