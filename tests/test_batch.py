@@ -61,6 +61,10 @@ def test_messy_corpus_aligns_the_good_and_reports_the_bad(tmp_path):
         phones += sum(len(w["phones"]) for w in data["words"])  # 76, give or take the chosen weak forms
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["files"], summary["aligned"], summary["failed"]) == (8, 2, 6)
+    settings = summary["settings"]  # what produced the files: the defaults here
+    assert (settings["readout"], settings["passes"], settings["suspect_threshold"], settings["suspect_min_seconds"]) \
+        == ("refine", 2, -3.0, 0.6)
+    assert settings["models"]["ottc"]["sha256"] and settings["models"]["ottc"]["frame_model_sha256"]
     assert summary["speakers"]["spk1"]["aligned"] == 2 and summary["speakers"]["spk2"]["failed"] == 6
     assert summary["label_delay_ms"]["phones"] == phones and 2 * 70 <= phones <= 2 * 76
     assert not [p for p in out.rglob("*") if p.name.startswith(".") and p.name != ".otalign"]  # no temporaries left

@@ -152,6 +152,8 @@ def test_batch_passes_the_suspect_settings_to_its_workers(example, tmp_path):
         proc = run_cli("batch", tmp_path / "corpus", out, "--no-ctc", "--jobs", "2", *extra)
         assert proc.returncode == 0, proc.stderr
         assert len((out / "suspects.tsv").read_text().splitlines()[1:]) == expected, name
+        threshold = json.loads((out / "summary.json").read_text())["settings"]["suspect_threshold"]
+        assert threshold == (-3.0 if name == "shipped" else -20.0)
 
 
 @pytest.mark.parametrize("option", [["--suspect-threshold", "0.5"], ["--suspect-threshold", "nan"],

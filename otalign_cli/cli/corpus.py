@@ -82,11 +82,12 @@ def batch(
     """Align every file of a corpus; failures go to OUT/errors.tsv, totals to OUT/summary.json."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from otalign_cli.alignment import suspect
     from otalign_cli.alignment.suspect import SuspectSettings
     from otalign_cli.batch import (SUSPECTS_HEADER, discover, read_suspects, remove_stale_temporaries, run_batch,
                                    summarize_outcomes, suspect_rows, tsv_field)
     from otalign_cli.formats.atomic import write_text_atomic
-    from otalign_cli.models import load_models
+    from otalign_cli.models import load_models, model_summary
     from otalign_cli.text.dictionary import read_dictionary
 
     if not corpus.is_dir():
@@ -109,7 +110,8 @@ def batch(
         fail(f"{corpus}: no audio files (wav, flac, ogg, mp3) found", code=2)
     try:
         dev = _device(device.value)
-        ottc = load_models(model, ctc_model, ctc, "cpu").ottc  # a bad model fails once, here, not once per file
+        loaded = load_models(model, ctc_model, ctc, "cpu")  # a bad model fails once, here, not once per file
+        ottc = loaded.ottc
         _check_passes(passes, ottc)
         if dictionary is not None:
             read_dictionary(dictionary, ottc.cfg.language)  # a bad dictionary fails once, here, not once per file
@@ -130,12 +132,13 @@ def batch(
     # rows go out as files finish, so a killed run leaves what a resumed one needs (read_suspects)
     stopped_by = None
     previous_term = signal.signal(signal.SIGTERM, _raise_terminated)
+    suspects_at = SuspectSettings(suspect_threshold, suspect_min_seconds)  # None fields: the shipped values
     runs = run_batch(items, out, formats, readout.value, jobs, overwrite, model, ctc_model, ctc, dev,
                      backend.value, address, previous_suspects=previous, passes=passes,
                      boundaries=boundaries, frames=frames, variants=variants, adapt=adapt, dictionary=dictionary,
                      output_options=OutputOptions(phone_set.value, include_original_text, max_line_chars,
                                                   max_cue_lines, max_cue_seconds), threads=threads,
-                     suspects=SuspectSettings(suspect_threshold, suspect_min_seconds))
+                     suspects=suspects_at)
     try:
         with (out / "suspects.tsv").open("w", encoding="utf-8") as suspects_log, \
                 Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -160,6 +163,13 @@ def batch(
         signal.signal(signal.SIGTERM, previous_term)
     summary = summarize_outcomes(outcomes, time.perf_counter() - t0)
     summary["adapt"] = adapt
+    # what produced this run's files (files skipped keep what an earlier run's settings gave them)
+    summary["settings"] = {
+        "readout": readout.value, "passes": passes, "boundaries": boundaries, "frames": frames, "variants": variants,
+        "adapt": adapt, "device": dev, "dictionary": str(dictionary) if dictionary is not None else None,
+        "suspect_threshold": suspect_threshold if suspect_threshold is not None else suspect.THRESHOLD,
+        "suspect_min_seconds": round(suspects_at.min_frames(ottc.frame_shift) * ottc.frame_shift, 3),
+        "models": {"ottc": model_summary(loaded.ottc_meta), "ctc": model_summary(loaded.ctc_meta) if ctc else None}}
     if stopped_by is not None:
         summary["stopped_by"] = stopped_by[0]
         summary["not_done"] = len(items) - len(outcomes)
