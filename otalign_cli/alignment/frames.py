@@ -45,7 +45,7 @@ class FrameConfig:
     dilations: tuple[int, ...] = (1, 2, 4, 8)
     states: int = 3  # per phone; a pause has one
     phones: tuple[str, ...] = PHONES
-    window: float = 0.03  # s a segment may move in ``resegment``
+    window: float = 0.07  # s a segment may move in ``resegment``
     pull: float = 0.5  # how far a boundary moves towards the frame model's
     prior_scale: float = 0.5  # posteriors divided by prior ** prior_scale (hybrid-HMM scaled likelihoods)
 
