@@ -87,8 +87,8 @@ def _quiet_stderr(active: bool) -> Iterator[None]:
 
 
 # An MP3's header counts the encoder's padding and delay, which the decoder drops: 100 Common Voice
-# clips decoded 198 to 1,290 samples (median 270) short of it. Up to two MPEG frames (2 x 1152
-# samples) short is not a truncated file; a file cut short lacks far more.
+# clips decoded 198 to 1,290 samples (median 270) short of it. Up to 2,304 samples short (two
+# MPEG-1 Layer III frames) is not a truncated file; a file cut short lacks far more.
 MP3_PADDING = 2 * 1152
 
 

@@ -197,10 +197,15 @@ def test_truncated_audio_is_an_error_not_an_alignment(example, fmt):
 def test_an_mp3_whose_header_counts_the_encoders_padding_is_not_truncated(tmp_path):
     """Real MP3s (here a Common Voice clip) decode a few hundred samples short of the count in their
     header: the padding the encoder added. That is a whole file; the cut one above is not."""
+    if "MP3" not in sf.available_formats():
+        pytest.skip("this libsndfile cannot read MP3")
     data = Path(__file__).parent / "data"
     clip = data / "common_voice_en_78545.mp3"
     with sf.SoundFile(str(clip)) as f:
-        assert 0 < f.frames - len(f.read()) < 2 * 1152  # the header promises more than decodes
+        short = f.frames - len(f.read())
+    if short == 0:
+        pytest.skip("this libsndfile decodes the clip gaplessly: nothing to tolerate")
+    assert 0 < short < 2 * 1152  # the header promises more than decodes
     proc = run_cli("align", clip, data / "common_voice_en_78545.txt", "-o", f"{tmp_path}/", "-f", "json", "-q")
     assert proc.returncode == 0, proc.stderr
     words = json.loads((tmp_path / "common_voice_en_78545.json").read_text())["words"]

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 import soxr
 
@@ -118,17 +119,25 @@ def test_common_voice_layout_and_a_bad_clip_is_reported(tmp_path):
 
 
 def test_common_voice_own_tsv_table_with_mp3_clips(tmp_path):
+    if "MP3" not in sf.available_formats():
+        pytest.skip("this libsndfile cannot write MP3")
     src = tmp_path / "cv" / "en"
     audio, sr = sf.read(EXAMPLE_WAV, dtype="float32")
     (src / "clips").mkdir(parents=True)
     sf.write(src / "clips" / "common_voice_en_7.mp3", soxr.resample(audio[int(0.2 * sr):2 * sr], sr, 48000), 48000,
              format="MP3", subtype="MPEG_LAYER_III")
-    (src / "validated.tsv").write_text("client_id\tpath\tsentence\tup_votes\n"
-                                       f"{'d' * 40}\tcommon_voice_en_7.mp3\tAnd Mr. John Dashwood\t2\n")
+    (src / "validated.tsv").write_text("client_id\tpath\tsentence\tup_votes\tlocale\n"
+                                       f"{'d' * 40}\tcommon_voice_en_7.mp3\t\"And \"\"Mr.\"\" John Dashwood\"\t2\ten\n")
+    # another language's table in the same checkout is left out
+    (tmp_path / "cv" / "fr" / "clips").mkdir(parents=True)
+    sf.write(tmp_path / "cv" / "fr" / "clips" / "common_voice_fr_1.wav", audio[:sr], sr)
+    (tmp_path / "cv" / "fr" / "validated.tsv").write_text("client_id\tpath\tsentence\tlocale\n"
+                                                        f"{'e' * 40}\tcommon_voice_fr_1.wav\tBonjour\tfr\n")
     totals = _run("common_voice.py", tmp_path / "cv", tmp_path / "corpus")
     assert (totals["utterances"], totals["skipped"]) == (1, 0)
     _check_corpus(tmp_path / "corpus", 1)
     assert np.isclose(sf.info(str(tmp_path / "corpus" / "cv-common_voice_en_7.wav")).duration, 1.8, atol=0.06)
+    assert (tmp_path / "corpus" / "cv-common_voice_en_7.txt").read_text().strip() == 'And "Mr." John Dashwood'
 
 
 def test_vctk_layout_pairs_wav48_with_txt(tmp_path):

@@ -252,7 +252,8 @@ def test_train_frames_writes_a_model_that_align_applies(corpus, example, tmp_pat
         starts[name] = [p["start"] for w in json.loads(dest.read_text())["words"] for p in w["phones"]]
     assert starts["with"] != starts["without"]
     # pull x (window + half a frame), plus a landmark pull (7.5 ms) and a minimum phone (10 ms) either way
-    assert max(abs(a - b) for a, b in zip(starts["with"], starts["without"])) <= 0.5 * 0.035 + 0.0075 + 0.01 + 1e-6
+    reach = 0.5 * (model.frame_model.cfg.window + 0.005) + 0.0075 + 0.01 + 1e-6
+    assert max(abs(a - b) for a, b in zip(starts["with"], starts["without"])) <= reach
 
 
 def test_train_frames_on_nothing_usable_is_one_line(tmp_path):

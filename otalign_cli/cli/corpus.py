@@ -169,6 +169,8 @@ def batch(
         "adapt": adapt, "device": dev, "dictionary": str(dictionary) if dictionary is not None else None,
         "suspect_threshold": suspect_threshold if suspect_threshold is not None else suspect.THRESHOLD,
         "suspect_min_seconds": round(suspects_at.min_frames(ottc.frame_shift) * ottc.frame_shift, 3),
+        # the frame model's reach is a setting of its checkpoint, outside the weights' SHA-256
+        "frame_window": ottc.frame_model.cfg.window if frames and ottc.frame_model is not None else None,
         "models": {"ottc": model_summary(loaded.ottc_meta), "ctc": model_summary(loaded.ctc_meta) if ctc else None}}
     if stopped_by is not None:
         summary["stopped_by"] = stopped_by[0]

@@ -6,7 +6,8 @@ Sources (Common Voice English 6.1, CC0), each a table with Common Voice's column
   ``validated.csv`` (comma separated). Only the clips and their sentences are used (the
   repository's code is AGPL and none of it is taken).
 - https://github.com/omnilingo/rsample-100-cv-corpus-6.1-2020-12-11: ``en/clips/`` (100 other
-  clips, mp3) and ``en/validated.tsv`` (Common Voice's own tab-separated table).
+  clips, mp3) and ``en/validated.tsv`` (Common Voice's own tab-separated table); its other
+  languages' folders are left out (rows whose ``locale`` is not ``en``).
 
     python recipes/real_speech/common_voice.py CHECKOUT data/real/common-voice
 """
@@ -36,6 +37,8 @@ def utterances(root: Path) -> list[Utterance]:
         for row in rows:
             if None in (row["path"], row["sentence"], row["client_id"]):
                 print(f"skipped {table.name} line {rows.line_num}: fewer fields than the header", file=sys.stderr)
+                continue
+            if row.get("locale") not in (None, "", "en"):  # a checkout may hold other languages' tables too
                 continue
             matches = sorted(root.rglob(Path(row["path"]).stem + ".*"))
             audio = next((p for p in matches if p.suffix.lower() in (".wav", ".mp3", ".flac")), None)
