@@ -237,7 +237,8 @@ def read_spans(model: AlignmentModel, out: ModelOutput, targets: torch.Tensor, w
         anchors = find_anchors(out.log_probs, targets, word_of_phone, vocab, fs)
     spans = ot_readout(out, targets, word_of_phone, readout, vocab, device=device, frame_shift=fs, anchors=anchors)
     suspects = suspects or SuspectSettings()
-    found = suspect_stretches(out.log_probs, targets, spans, suspects.threshold, min_frames=suspects.min_frames(fs))
+    found = suspect_stretches(out.log_probs, targets, spans, suspects.frame_threshold(),
+                              min_frames=suspects.min_frames(fs))
     distrust = merge_stretches(found, anchors.unexplained if anchors else [])
     if distrust and r.rereads_suspects:  # where the transcript seems wrong, read off the anchoring path
         spans = ot_readout(out, targets, word_of_phone, readout, vocab, distrust=distrust, device=device,

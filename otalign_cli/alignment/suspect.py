@@ -58,6 +58,9 @@ class SuspectSettings:
         if self.min_seconds is not None and not (math.isfinite(self.min_seconds) and self.min_seconds > 0):
             raise ValueError(f"suspect minimum must be a positive number of seconds, not {self.min_seconds}")
 
+    def frame_threshold(self) -> float:
+        return THRESHOLD if self.threshold is None else self.threshold
+
     def min_frames(self, frame_shift: float) -> int:
         return MIN_FRAMES if self.min_seconds is None else max(1, round(self.min_seconds / frame_shift))
 

@@ -82,7 +82,6 @@ def batch(
     """Align every file of a corpus; failures go to OUT/errors.tsv, totals to OUT/summary.json."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from otalign_cli.alignment import suspect
     from otalign_cli.alignment.suspect import SuspectSettings
     from otalign_cli.batch import (SUSPECTS_HEADER, discover, read_suspects, remove_stale_temporaries, run_batch,
                                    summarize_outcomes, suspect_rows, tsv_field)
@@ -167,7 +166,7 @@ def batch(
     summary["settings"] = {
         "readout": readout.value, "passes": passes, "boundaries": boundaries, "frames": frames, "variants": variants,
         "adapt": adapt, "device": dev, "dictionary": str(dictionary) if dictionary is not None else None,
-        "suspect_threshold": suspect_threshold if suspect_threshold is not None else suspect.THRESHOLD,
+        "suspect_threshold": suspects_at.frame_threshold(),
         "suspect_min_seconds": round(suspects_at.min_frames(ottc.frame_shift) * ottc.frame_shift, 3),
         # the frame model's reach is a setting of its checkpoint, outside the weights' SHA-256
         "frame_window": ottc.frame_model.cfg.window if frames and ottc.frame_model is not None else None,
