@@ -97,8 +97,5 @@ def write(result: FileResult, base: str | Path, formats: Sequence[str], models: 
     (``out/a`` gives ``out/a.TextGrid`` ...), all or none; the paths written. ``models`` name the
     models in the outputs' provenance."""
     from otalign_cli.formats.write import write_outputs
-    from otalign_cli.models import model_summary
-
-    summaries = ({"ottc": model_summary(models.ottc_meta), "ctc": model_summary(models.ctc_meta)}
-                 if models is not None else {})
+    summaries = models.summaries() if models is not None else {}
     return write_outputs(Path(base), list(formats), result, summaries, options, replace=overwrite)

@@ -35,6 +35,11 @@ class Models:
     ctc: AlignmentModel | None = None
     ctc_meta: dict = field(default_factory=dict)
 
+    def summaries(self) -> dict[str, dict]:
+        """What the outputs' provenance names: each model as loaded (``model_summary``)."""
+        return {"ottc": model_summary(self.ottc_meta, self.ottc),
+                "ctc": model_summary(self.ctc_meta, self.ctc) if self.ctc is not None else {}}
+
 
 def load_models(model: Path | None = None, ctc_model: Path | None = None, with_ctc: bool = True,
                 device: str = "cpu", boundaries: bool = True, frames: bool = True) -> Models:
@@ -57,10 +62,15 @@ def load_models(model: Path | None = None, ctc_model: Path | None = None, with_c
     return Models(ottc, meta, ctc, cmeta)
 
 
-def model_summary(meta: dict) -> dict:
+def model_summary(meta: dict, model: AlignmentModel | None = None) -> dict:
+    """A checkpoint's name, kind and weights' SHA-256, and those of the boundary and frame models it
+    carries; given the ``model`` loaded from it, only the parts still attached (``--no-boundaries``
+    and ``--no-frames`` detach them) and the frame model's window, a setting outside its weights."""
     out = {"name": meta.get("name"), "kind": meta.get("model", {}).get("kind"),
            "code_version": meta.get("code_version"), "sha256": meta.get("weights_sha256")}
     for part in ("boundary_model", "frame_model"):  # what the checkpoint carries besides the weights
-        if part in meta:
+        if part in meta and (model is None or getattr(model, part, None) is not None):
             out[f"{part}_sha256"] = meta[part].get("weights_sha256")
+    if model is not None and getattr(model, "frame_model", None) is not None:
+        out["frame_model_window"] = model.frame_model.cfg.window
     return out

@@ -49,6 +49,31 @@ def test_textgrid_has_original_text_and_provenance(outputs):
     assert [e.label for e in tg.getTier("words").entries] == [w["word"] for w in js["words"]]
 
 
+def test_provenance_names_the_models_as_used(outputs, tmp_path):
+    """The frame model's window lives outside its weights' SHA-256, so provenance names it; parts
+    switched off (--no-frames, --no-boundaries) are not named as if they had placed the times."""
+    from otalign_cli.models import load_models
+
+    out, js = outputs
+    ottc = load_models(with_ctc=False).ottc
+    window_ms = round(1000 * ottc.frame_model.cfg.window)
+    tier = ptg.openTextgrid(str(out / "dashwood.TextGrid"), includeEmptyIntervals=False).getTier("otalign")
+    label = tier.entries[0].label
+    assert f"frame {js['model']['frame_model_sha256'][:12]} window {window_ms} ms" in label
+    assert f"boundary {js['model']['boundary_model_sha256'][:12]}" in label
+    assert js["model"]["frame_model_window"] == ottc.frame_model.cfg.window
+
+    wav, txt = copy_example(tmp_path)
+    proc = run_cli("align", wav, txt, "-f", "json", "-f", "ctm", "-o", str(tmp_path / "bare"), "--no-frames",
+                   "--no-boundaries", "--no-ctc", "-q")
+    assert proc.returncode == 0, proc.stderr
+    bare = json.loads((tmp_path / "bare.json").read_text())
+    assert bare["model"]["sha256"] == js["model"]["sha256"]
+    assert not {"frame_model_sha256", "frame_model_window", "boundary_model_sha256"} & set(bare["model"])
+    head = (tmp_path / "bare.ctm").read_text().splitlines()[0]
+    assert head.startswith(";; otalign") and "frame" not in head and "boundary" not in head
+
+
 def test_csv_has_mfa_columns(outputs):
     out, js = outputs
     rows = list(csv.DictReader((out / "dashwood.csv").open(encoding="utf-8")))

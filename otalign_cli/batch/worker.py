@@ -70,7 +70,7 @@ def init_worker(settings: WorkerSettings, parent: int | None = None) -> None:
         die_with_parent(parent)
     import torch
 
-    from otalign_cli.models import load_models, model_summary
+    from otalign_cli.models import load_models
     from otalign_cli.text.dictionary import read_dictionary
 
     torch.set_num_threads(settings.threads)
@@ -80,7 +80,7 @@ def init_worker(settings: WorkerSettings, parent: int | None = None) -> None:
     _WORKER.update(ottc=m.ottc, ctc=m.ctc, device=settings.device, passes=settings.passes, variants=settings.variants,
                    lexicon=lexicon, output_options=settings.output_options, overwrite=settings.overwrite,
                    suspects=settings.suspects,
-                   models={"ottc": model_summary(m.ottc_meta), "ctc": model_summary(m.ctc_meta)})
+                   models=m.summaries())
 
 
 def _internal_error(item: Item, err: Exception) -> Outcome:

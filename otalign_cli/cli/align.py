@@ -120,7 +120,7 @@ def align(
     from otalign_cli.alignment.suspect import SuspectSettings
     from otalign_cli.formats import output_paths
     from otalign_cli.formats.write import write_outputs
-    from otalign_cli.models import load_models, model_summary
+    from otalign_cli.models import load_models
     from otalign_cli.pipeline import align_file
     from otalign_cli.text.dictionary import read_dictionary
 
@@ -143,13 +143,13 @@ def align(
 
         torch.set_num_threads(threads)
         m = load_models(model, ctc_model, ctc, dev, boundaries, frames)
-        ottc, meta, ctc_net, cmeta = m.ottc, m.ottc_meta, m.ctc, m.ctc_meta
+        ottc, ctc_net = m.ottc, m.ctc
         lexicon = read_dictionary(dictionary, ottc.cfg.language) if dictionary is not None else None
         _check_passes(passes, ottc)
         res = align_file(audio, transcript, ottc, ctc_net, readout=readout.value, device=dev, passes=passes,
                          variants=variants, lexicon=lexicon,
                          suspects=SuspectSettings(suspect_threshold, suspect_min_seconds))
-        written = write_outputs(base, formats, res, {"ottc": model_summary(meta), "ctc": model_summary(cmeta)},
+        written = write_outputs(base, formats, res, m.summaries(),
                                 output_options, replace=overwrite)
     except OtalignError as err:
         fail(str(err))

@@ -86,7 +86,7 @@ def batch(
     from otalign_cli.batch import (SUSPECTS_HEADER, discover, read_suspects, remove_stale_temporaries, run_batch,
                                    summarize_outcomes, suspect_rows, tsv_field)
     from otalign_cli.formats.atomic import write_text_atomic
-    from otalign_cli.models import load_models, model_summary
+    from otalign_cli.models import load_models
     from otalign_cli.text.dictionary import read_dictionary
 
     if not corpus.is_dir():
@@ -109,7 +109,8 @@ def batch(
         fail(f"{corpus}: no audio files (wav, flac, ogg, mp3) found", code=2)
     try:
         dev = _device(device.value)
-        loaded = load_models(model, ctc_model, ctc, "cpu")  # a bad model fails once, here, not once per file
+        # a bad model fails once, here, not once per file; loaded as the workers load it, for summary.json
+        loaded = load_models(model, ctc_model, ctc, "cpu", boundaries, frames)
         ottc = loaded.ottc
         _check_passes(passes, ottc)
         if dictionary is not None:
@@ -169,8 +170,8 @@ def batch(
         "suspect_threshold": suspects_at.frame_threshold(),
         "suspect_min_seconds": round(suspects_at.min_frames(ottc.frame_shift) * ottc.frame_shift, 3),
         # the frame model's reach is a setting of its checkpoint, outside the weights' SHA-256
-        "frame_window": ottc.frame_model.cfg.window if frames and ottc.frame_model is not None else None,
-        "models": {"ottc": model_summary(loaded.ottc_meta), "ctc": model_summary(loaded.ctc_meta) if ctc else None}}
+        "frame_window": ottc.frame_model.cfg.window if ottc.frame_model is not None else None,
+        "models": {"ottc": loaded.summaries()["ottc"], "ctc": loaded.summaries()["ctc"] if ctc else None}}
     if stopped_by is not None:
         summary["stopped_by"] = stopped_by[0]
         summary["not_done"] = len(items) - len(outcomes)

@@ -54,6 +54,8 @@ def provenance(res: FileResult, ctx: OutputContext) -> str:
         if m.get("name"):
             extra = "".join(f", {part} {str(m[f'{part}_model_sha256'])[:12]}" for part in ("boundary", "frame")
                             if m.get(f"{part}_model_sha256"))
+            if m.get("frame_model_window") is not None:  # outside the frame model's weights, so named apart
+                extra += f" window {round(1000 * m['frame_model_window'])} ms"
             parts.append(f"{what} {m['name']} (sha256 {str(m.get('sha256'))[:12]}{extra})")
     if ctx.options.phone_set != "arpabet":
         parts.append(f"phones in {ctx.options.phone_set.upper()}")
