@@ -188,6 +188,7 @@ def align_files(pairs: list[tuple[Path, Path]], model: AlignmentModel, ctc_model
         except OtalignError as err:
             prepared.append(err)
     good = [p for p in prepared if isinstance(p, Prepared)]
+    shipped = model
     if adapt is not None:
         vocab = {t: i for i, t in enumerate(model.cfg.vocab)}
         known = [p for p in good if UNKNOWN_PHONE not in p.pron.phones]  # <unk> has no posterior to fit
@@ -205,7 +206,9 @@ def align_files(pairs: list[tuple[Path, Path]], model: AlignmentModel, ctc_model
             continue
         o, c = done[id(p)]
         try:
-            results.append(finish(p, o, c, model, ctc_model, readout, device, variants, suspects=suspects))
+            res = finish(p, o, c, model, ctc_model, readout, device, variants, suspects=suspects)
+            res.adapted = model is not shipped
+            results.append(res)
         except OtalignError as err:
             results.append(err)
     return results

@@ -53,7 +53,7 @@ def test_batch_adapts_per_speaker_folder(tmp_path):
         (corpus / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(EXAMPLE_WAV, corpus / f"{name}.wav")
         shutil.copy(EXAMPLE_TXT, corpus / f"{name}.txt")
-    proc = run_cli("batch", corpus, out, "-f", "json", "--adapt", "speaker", "--no-ctc")
+    proc = run_cli("batch", corpus, out, "-f", "json", "-f", "ctm", "--adapt", "speaker", "--no-ctc")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["aligned"] == 3 and summary["adapt"] == "speaker"
@@ -61,5 +61,9 @@ def test_batch_adapts_per_speaker_folder(tmp_path):
     alone = json.loads((out / "c.json").read_text())  # no speaker folder: aligned unadapted
     times = lambda d: [(w["start"], w["end"]) for w in d["words"]]  # noqa: E731
     assert times(adapted) != times(alone)  # the same audio, aligned by the adapted copy and by the model
+    assert adapted["adapted"] is True and alone["adapted"] is False  # the SHA-256 names the weights before
+    assert adapted["model"] == alone["model"]
+    heads = [(out / f"{n}.ctm").read_text().splitlines()[0] for n in ("spk1/b", "c")]
+    assert "heads adapted to the transcripts" in heads[0] and "adapted" not in heads[1]
     bad = run_cli("batch", corpus, tmp_path / "out2", "--adapt", "everyone")
     assert bad.returncode == 2 and "--adapt must be" in bad.stderr and "Traceback" not in bad.stderr

@@ -38,6 +38,7 @@ def result_dict(res: FileResult, models: dict[str, dict], ctx: OutputContext | N
         "otalign_version": __version__,
         "model": models.get("ottc", {}),
         "readout": res.readout,
+        "adapted": res.adapted,
         "phone_set": ctx.options.phone_set,
         "words": _words(res.ot, ctx),
         # timings stay out of the file, so the same input always gives the same bytes

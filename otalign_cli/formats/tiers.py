@@ -56,6 +56,8 @@ def provenance(res: FileResult, ctx: OutputContext) -> str:
                             if m.get(f"{part}_model_sha256"))
             if m.get("frame_model_window") is not None:  # outside the frame model's weights, so named apart
                 extra += f" window {round(1000 * m['frame_model_window'])} ms"
+            if key == "ottc" and res.adapted:  # the SHA-256 names the weights before adaptation
+                extra += "; heads adapted to the transcripts"
             parts.append(f"{what} {m['name']} (sha256 {str(m.get('sha256'))[:12]}{extra})")
     if ctx.options.phone_set != "arpabet":
         parts.append(f"phones in {ctx.options.phone_set.upper()}")
