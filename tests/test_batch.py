@@ -239,6 +239,28 @@ def test_no_boundaries_reaches_the_workers(tmp_path):
         assert json.loads((out / f"{name}.json").read_text())["readout"] == "refine"
 
 
+def test_resuming_with_other_settings_is_refused(tmp_path):
+    """A resumed run would keep the files done and align the rest otherwise: a corpus made two ways."""
+    corpus, out = tmp_path / "corpus", tmp_path / "out"
+    make_good_corpus(corpus, n=2)
+    base = ["-f", "json", "--no-ctc", "--no-boundaries"]
+    assert run_cli("batch", corpus, out, *base, "--device", "cpu").returncode == 0
+    before = tree(out)
+    for other in (["-f", "json", "--no-ctc"], [*base, "--phone-set", "ipa"], [*base, "--suspect-threshold", "-2.5"]):
+        proc = run_cli("batch", corpus, out, *other)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert f"{out}: holds files aligned with other settings" in proc.stderr and "--overwrite" in proc.stderr
+        assert tree(out) == before  # refused before anything was written
+    assert "boundaries False before, True now" in run_cli("batch", corpus, out, "-f", "json", "--no-ctc").stderr
+    same = run_cli("batch", corpus, out, *base, "--device", "auto")  # the device moves no time
+    assert same.returncode == 0, same.stderr
+    assert json.loads((out / "summary.json").read_text())["skipped"] == 2
+    redo = run_cli("batch", corpus, out, "-f", "json", "--no-ctc", "--overwrite")
+    assert redo.returncode == 0, redo.stderr
+    assert json.loads((out / "spk0" / "u0.json").read_text())["readout"] == "refine+boundaries"
+    assert run_cli("batch", corpus, out, "-f", "json", "--no-ctc").returncode == 0  # its settings are the new ones
+
+
 def test_report_files_escape_tabs_and_newlines_in_names(tmp_path):
     from otalign_cli.batch import Item, Outcome, read_suspects, suspect_rows, tsv_field, tsv_value
     from otalign_cli.results import Suspect

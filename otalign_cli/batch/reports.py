@@ -81,6 +81,37 @@ def recorded_suspects(out: Path, item: Item) -> list[Suspect] | None:
         return None
 
 
+# settings that leave every time as it was: the device (bench/cuda_parity.py) and how the work is spread
+NOT_IN_THE_OUTPUTS = frozenset({"device"})
+
+
+def settings_path(out: Path) -> Path:
+    return out / RECORDS / "settings.json"
+
+
+def recorded_settings(out: Path) -> dict | None:
+    """The settings the run that last wrote into ``out`` started with, or None (none recorded, unreadable)."""
+    try:
+        found = json.loads(settings_path(out).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def settings_changes(before: dict, now: dict) -> list[str]:
+    """What differs between two runs' settings that would give a file other outputs, in words
+    (``readout plain before, refine now``); the models by name, not by their SHA-256s."""
+    changes = []
+    for key in sorted(set(before) | set(now)):
+        if key in NOT_IN_THE_OUTPUTS or before.get(key) == now.get(key):
+            continue
+        if isinstance(before.get(key), dict) or isinstance(now.get(key), dict):
+            changes.append(f"other {key.replace('_', ' ')}")
+        else:
+            changes.append(f"{key.replace('_', ' ')} {before.get(key)} before, {now.get(key)} now")
+    return changes
+
+
 def summarize_outcomes(outcomes: list[Outcome], wall: float) -> dict:
     """Counts, hours, speed and the corpus label delay, overall and per speaker."""
 

@@ -83,7 +83,8 @@ def batch(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from otalign_cli.alignment.suspect import SuspectSettings
-    from otalign_cli.batch import (SUSPECTS_HEADER, discover, read_suspects, remove_stale_temporaries, run_batch,
+    from otalign_cli.batch import (SUSPECTS_HEADER, discover, read_suspects, recorded_settings,
+                                   remove_stale_temporaries, run_batch, settings_changes, settings_path,
                                    summarize_outcomes, suspect_rows, tsv_field)
     from otalign_cli.formats.atomic import write_text_atomic
     from otalign_cli.models import load_models
@@ -124,20 +125,39 @@ def batch(
     clash = next((p for item in items for p in outputs_of(out, item, formats) if p.resolve() in inputs), None)
     if clash is not None:
         fail(f"{clash}: an output would overwrite an input of the corpus (choose another OUT folder)", code=2)
+    suspects_at = SuspectSettings(suspect_threshold, suspect_min_seconds)  # None fields: the shipped values
+    output_options = OutputOptions(phone_set.value, include_original_text, max_line_chars, max_cue_lines,
+                                   max_cue_seconds)
+    # what produces the files; a resumed run must not mix files made two ways
+    settings = {
+        "readout": readout.value, "passes": passes, "boundaries": boundaries, "frames": frames, "variants": variants,
+        "adapt": adapt, "device": dev, "dictionary": str(dictionary) if dictionary is not None else None,
+        "suspect_threshold": suspects_at.frame_threshold(),
+        "suspect_min_seconds": round(suspects_at.min_frames(ottc.frame_shift) * ottc.frame_shift, 3),
+        # the frame model's reach is a setting of its checkpoint, outside the weights' SHA-256
+        "frame_window": ottc.frame_model.cfg.window if ottc.frame_model is not None else None,
+        "phone_set": phone_set.value, "include_original_text": include_original_text,
+        "max_line_chars": max_line_chars, "max_cue_lines": max_cue_lines, "max_cue_seconds": max_cue_seconds,
+        "models": {"ottc": loaded.summaries()["ottc"], "ctc": loaded.summaries()["ctc"] if ctc else None}}
+    earlier = recorded_settings(out)
+    if earlier is not None and not overwrite and (changes := settings_changes(earlier, settings)) and any(
+            p.exists() for item in items for p in outputs_of(out, item, formats)):
+        fail(f"{out}: holds files aligned with other settings ({'; '.join(changes)}); give the same options to "
+             "resume, or --overwrite to realign every file", code=2)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
+    settings_path(out).parent.mkdir(exist_ok=True)
+    write_text_atomic(settings_path(out), json.dumps(settings, indent=2) + "\n")
     outcomes = []
     previous = read_suspects(out / "suspects.tsv")
     t0 = time.perf_counter()
     # rows go out as files finish, so a killed run leaves what a resumed one needs (read_suspects)
     stopped_by = None
     previous_term = signal.signal(signal.SIGTERM, _raise_terminated)
-    suspects_at = SuspectSettings(suspect_threshold, suspect_min_seconds)  # None fields: the shipped values
     runs = run_batch(items, out, formats, readout.value, jobs, overwrite, model, ctc_model, ctc, dev,
                      backend.value, address, previous_suspects=previous, passes=passes,
                      boundaries=boundaries, frames=frames, variants=variants, adapt=adapt, dictionary=dictionary,
-                     output_options=OutputOptions(phone_set.value, include_original_text, max_line_chars,
-                                                  max_cue_lines, max_cue_seconds), threads=threads,
+                     output_options=output_options, threads=threads,
                      suspects=suspects_at)
     try:
         with (out / "suspects.tsv").open("w", encoding="utf-8") as suspects_log, \
@@ -163,15 +183,7 @@ def batch(
         signal.signal(signal.SIGTERM, previous_term)
     summary = summarize_outcomes(outcomes, time.perf_counter() - t0)
     summary["adapt"] = adapt
-    # what produced this run's files (files skipped keep what an earlier run's settings gave them)
-    summary["settings"] = {
-        "readout": readout.value, "passes": passes, "boundaries": boundaries, "frames": frames, "variants": variants,
-        "adapt": adapt, "device": dev, "dictionary": str(dictionary) if dictionary is not None else None,
-        "suspect_threshold": suspects_at.frame_threshold(),
-        "suspect_min_seconds": round(suspects_at.min_frames(ottc.frame_shift) * ottc.frame_shift, 3),
-        # the frame model's reach is a setting of its checkpoint, outside the weights' SHA-256
-        "frame_window": ottc.frame_model.cfg.window if ottc.frame_model is not None else None,
-        "models": {"ottc": loaded.summaries()["ottc"], "ctc": loaded.summaries()["ctc"] if ctc else None}}
+    summary["settings"] = settings
     if stopped_by is not None:
         summary["stopped_by"] = stopped_by[0]
         summary["not_done"] = len(items) - len(outcomes)
