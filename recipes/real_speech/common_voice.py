@@ -25,7 +25,14 @@ from otalign_cli.errors import OtalignError
 from otalign_cli.text.files import read_utf8
 
 
+AUDIO = (".wav", ".mp3", ".flac")
+
+
 def utterances(root: Path) -> list[Utterance]:
+    clips: dict[str, Path] = {}  # stem -> audio, walked once: a checkout may hold tens of thousands of clips
+    for p in sorted(root.rglob("*")):
+        if p.suffix.lower() in AUDIO and p.is_file():
+            clips.setdefault(p.stem, p)
     out = []
     for table in sorted([*root.rglob("validated.csv"), *root.rglob("validated.tsv")]):
         rows = csv.DictReader(io.StringIO(read_utf8(table, "Common Voice table"), newline=""),
@@ -40,8 +47,7 @@ def utterances(root: Path) -> list[Utterance]:
                 continue
             if row.get("locale") not in (None, "", "en"):  # a checkout may hold other languages' tables too
                 continue
-            matches = sorted(root.rglob(Path(row["path"]).stem + ".*"))
-            audio = next((p for p in matches if p.suffix.lower() in (".wav", ".mp3", ".flac")), None)
+            audio = clips.get(Path(row["path"]).stem)
             if audio is not None:
                 out.append(Utterance(f"cv-{audio.stem}", audio, row["sentence"], f"cv-{row['client_id'][:12]}"))
     return out
