@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -65,12 +67,18 @@ def load_models(model: Path | None = None, ctc_model: Path | None = None, with_c
 def model_summary(meta: dict, model: AlignmentModel | None = None) -> dict:
     """A checkpoint's name, kind and weights' SHA-256, and those of the boundary and frame models it
     carries; given the ``model`` loaded from it, only the parts still attached (``--no-boundaries``
-    and ``--no-frames`` detach them) and the frame model's window, a setting outside its weights."""
+    and ``--no-frames`` detach them), with their configurations' SHA-256 (settings such as the
+    frame model's window move times but are not weights) and the frame model's window."""
     out = {"name": meta.get("name"), "kind": meta.get("model", {}).get("kind"),
            "code_version": meta.get("code_version"), "sha256": meta.get("weights_sha256")}
     for part in ("boundary_model", "frame_model"):  # what the checkpoint carries besides the weights
         if part in meta and (model is None or getattr(model, part, None) is not None):
             out[f"{part}_sha256"] = meta[part].get("weights_sha256")
+    for part in ("boundary_model", "frame_model"):  # their readout settings (window, pull, ...) are not weights
+        module = getattr(model, part, None) if model is not None else None
+        if module is not None and f"{part}_sha256" in out:
+            out[f"{part}_config_sha256"] = hashlib.sha256(
+                json.dumps(module.cfg.to_dict(), sort_keys=True).encode()).hexdigest()
     if model is not None and getattr(model, "frame_model", None) is not None:
         out["frame_model_window"] = model.frame_model.cfg.window
     return out

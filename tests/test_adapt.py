@@ -61,8 +61,8 @@ def test_batch_adapts_per_speaker_folder(tmp_path):
     alone = json.loads((out / "c.json").read_text())  # no speaker folder: aligned unadapted
     times = lambda d: [(w["start"], w["end"]) for w in d["words"]]  # noqa: E731
     assert times(adapted) != times(alone)  # the same audio, aligned by the adapted copy and by the model
-    assert adapted["adapted"] is True and alone["adapted"] is False  # the SHA-256 names the weights before
-    assert adapted["model"] == alone["model"]
+    assert adapted["adapted"] is True and alone["adapted"] is False
+    assert adapted["model"] == alone["model"]  # the SHA-256 of the weights before adaptation
     heads = [(out / f"{n}.ctm").read_text().splitlines()[0] for n in ("spk1/b", "c")]
     assert "heads adapted to the transcripts" in heads[0] and "adapted" not in heads[1]
     bad = run_cli("batch", corpus, tmp_path / "out2", "--adapt", "everyone")

@@ -155,7 +155,8 @@ def test_ray_backend_gives_the_same_outputs_as_local(tmp_path):
         summary = json.loads(runs[backend].pop(Path("summary.json")))
         assert (summary["aligned"], summary["failed"]) == (2, 6)
     assert runs["local"].keys() == runs["ray"].keys()
-    assert len(runs["local"]) == 2 * 5 + 2  # TextGrid, word and phone CTM, JSON, record per aligned file + errors/suspects.tsv
+    # TextGrid, word and phone CTM, JSON, record per aligned file + errors/suspects.tsv, the run's settings
+    assert len(runs["local"]) == 2 * 5 + 3
     for rel, data in runs["local"].items():
         assert runs["ray"][rel] == data, rel
 
@@ -244,21 +245,52 @@ def test_resuming_with_other_settings_is_refused(tmp_path):
     corpus, out = tmp_path / "corpus", tmp_path / "out"
     make_good_corpus(corpus, n=2)
     base = ["-f", "json", "--no-ctc", "--no-boundaries"]
-    assert run_cli("batch", corpus, out, *base, "--device", "cpu").returncode == 0
+    assert run_cli("batch", corpus, out, *base).returncode == 0
     before = tree(out)
-    for other in (["-f", "json", "--no-ctc"], [*base, "--phone-set", "ipa"], [*base, "--suspect-threshold", "-2.5"]):
+    for other in (["-f", "json", "--no-ctc"], [*base, "--phone-set", "ipa"], [*base, "--suspect-threshold", "-2.5"],
+                  ["-f", "textgrid", "--no-ctc"]):  # another format too: the JSON files stay beside it
         proc = run_cli("batch", corpus, out, *other)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
-        assert f"{out}: holds files aligned with other settings" in proc.stderr and "--overwrite" in proc.stderr
+        assert f"{out}: holds files aligned with other settings (spk0/u0.wav: " in proc.stderr, proc.stderr
+        assert "--overwrite" in proc.stderr
         assert tree(out) == before  # refused before anything was written
-    assert "boundaries False before, True now" in run_cli("batch", corpus, out, "-f", "json", "--no-ctc").stderr
-    same = run_cli("batch", corpus, out, *base, "--device", "auto")  # the device moves no time
+    assert "(spk0/u0.wav: boundaries False before, True now)" in run_cli("batch", corpus, out, "-f", "json",
+                                                                     "--no-ctc").stderr
+    same = run_cli("batch", corpus, out, *base, "--max-line-chars", "30")  # cue layout only: no time moves
     assert same.returncode == 0, same.stderr
     assert json.loads((out / "summary.json").read_text())["skipped"] == 2
+
+    # an --overwrite run stopped half-way (here: given half the corpus) leaves files made both ways
+    half = tmp_path / "half"
+    shutil.copytree(corpus / "spk0", half / "spk0")
+    assert run_cli("batch", half, out, "-f", "json", "--no-ctc", "--overwrite").returncode == 0
+    proc = run_cli("batch", corpus, out, "-f", "json", "--no-ctc")
+    assert proc.returncode == 2 and "(spk1/u1.wav: boundaries False before, True now)" in proc.stderr, proc.stderr
     redo = run_cli("batch", corpus, out, "-f", "json", "--no-ctc", "--overwrite")
     assert redo.returncode == 0, redo.stderr
-    assert json.loads((out / "spk0" / "u0.json").read_text())["readout"] == "refine+boundaries"
-    assert run_cli("batch", corpus, out, "-f", "json", "--no-ctc").returncode == 0  # its settings are the new ones
+    assert json.loads((out / "spk1" / "u1.json").read_text())["readout"] == "refine+boundaries"
+    assert run_cli("batch", corpus, out, "-f", "json", "--no-ctc").returncode == 0  # one way again
+
+    (out / ".otalign" / "spk0" / "u0.wav.json").write_text("{torn")  # an unreadable record is not trusted
+    proc = run_cli("batch", corpus, out, "-f", "json", "--no-ctc")
+    assert proc.returncode == 2 and "(spk0/u0.wav: not recorded)" in proc.stderr, proc.stderr
+
+
+def test_settings_changes_name_what_moves_the_outputs():
+    from otalign_cli.batch import settings_changes, settings_digest
+
+    before = {"readout": "refine", "device": "cpu", "dictionary": "a.dict", "dictionary_sha256": "1" * 64,
+              "boundaries": True, "max_line_chars": 42,
+              "models": {"ottc": {"sha256": "2" * 64, "boundary_model_sha256": "5" * 64}}}
+    same = {**before, "device": "cuda", "dictionary": "elsewhere/a.dict", "max_line_chars": 30}  # no time moves
+    assert settings_changes(before, same) == [] and settings_digest(before) == settings_digest(same)
+    other = {**same, "readout": "plain", "dictionary_sha256": "3" * 64,
+             "models": {"ottc": {"sha256": "4" * 64, "boundary_model_sha256": "5" * 64}}}
+    assert settings_changes(before, other) == ["other dictionary", "readout refine before, plain now",
+                                               "other OTTC model"]
+    assert settings_digest(before) != settings_digest(other)
+    detached = {**before, "boundaries": False, "models": {"ottc": {"sha256": "2" * 64}}}
+    assert settings_changes(before, detached) == ["boundaries True before, False now"]  # the models follow from it
 
 
 def test_report_files_escape_tabs_and_newlines_in_names(tmp_path):

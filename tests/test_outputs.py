@@ -72,6 +72,11 @@ def test_provenance_names_the_models_as_used(outputs, tmp_path):
     assert not {"frame_model_sha256", "frame_model_window", "boundary_model_sha256"} & set(bare["model"])
     head = (tmp_path / "bare.ctm").read_text().splitlines()[0]
     assert head.startswith(";; otalign") and "frame" not in head and "boundary" not in head
+    # the plain readout runs neither the boundary nor the frame model, though both are loaded
+    proc = run_cli("align", wav, txt, "-f", "json", "-o", str(tmp_path / "plain"), "--readout", "plain", "--no-ctc", "-q")
+    assert proc.returncode == 0, proc.stderr
+    plain = json.loads((tmp_path / "plain.json").read_text())
+    assert plain["readout"] == "plain" and plain["model"] == bare["model"]
 
 
 def test_csv_has_mfa_columns(outputs):

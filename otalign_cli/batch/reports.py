@@ -3,6 +3,7 @@ resumed run report the files it skips, and the summary."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -81,34 +82,69 @@ def recorded_suspects(out: Path, item: Item) -> list[Suspect] | None:
         return None
 
 
-# settings that leave every time as it was: the device (bench/cuda_parity.py) and how the work is spread
-NOT_IN_THE_OUTPUTS = frozenset({"device"})
+# Settings that are not compared when a run resumes: the device moves times by under 0.2 ms
+# (docs/aligning.md), the dictionary is compared by its SHA-256 rather than where it lies, and the
+# subtitle limits lay out cues without moving a time.
+NOT_COMPARED = frozenset({"device", "dictionary", "max_line_chars", "max_cue_lines", "max_cue_seconds"})
 
 
-def settings_path(out: Path) -> Path:
-    return out / RECORDS / "settings.json"
+def settings_digest(settings: dict) -> str:
+    """What every finished file's record carries: a digest of the settings that shaped its outputs."""
+    kept = {k: v for k, v in settings.items() if k not in NOT_COMPARED}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def recorded_settings(out: Path) -> dict | None:
-    """The settings the run that last wrote into ``out`` started with, or None (none recorded, unreadable)."""
-    try:
-        found = json.loads(settings_path(out).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return found if isinstance(found, dict) else None
+def settings_path(out: Path, digest: str) -> Path:
+    return out / RECORDS / "settings" / f"{digest}.json"
+
+
+def record_settings(out: Path, settings: dict) -> str:
+    """Keep ``settings`` in ``out`` under their digest (so a later run can say what differs); the digest."""
+    from otalign_cli.formats.atomic import write_text_atomic
+
+    digest = settings_digest(settings)
+    path = settings_path(out, digest)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, json.dumps(settings, indent=2) + "\n")
+    return digest
+
+
+def made_otherwise(out: Path, items: list[Item], digest: str) -> tuple[Item, dict | None] | None:
+    """The first file in ``out`` finished under settings other than ``digest``'s (its record
+    names another digest, none, or cannot be read), with those settings where they are kept."""
+    for item in items:
+        path = record_path(out, item)
+        if not path.exists():
+            continue
+        try:
+            theirs = json.loads(path.read_text(encoding="utf-8")).get("settings")
+        except (OSError, ValueError, AttributeError):
+            theirs = None
+        if theirs == digest:
+            continue
+        try:
+            return item, json.loads(settings_path(out, theirs).read_text(encoding="utf-8")) if theirs else None
+        except (OSError, ValueError):
+            return item, None
+    return None
 
 
 def settings_changes(before: dict, now: dict) -> list[str]:
-    """What differs between two runs' settings that would give a file other outputs, in words
-    (``readout plain before, refine now``); the models by name, not by their SHA-256s."""
+    """What differs between two runs' settings that gives a file other outputs, in words
+    (``readout plain before, refine now``); models by role (``other OTTC model``), and not where
+    switching the boundary or frame model off or on already explains them."""
     changes = []
     for key in sorted(set(before) | set(now)):
-        if key in NOT_IN_THE_OUTPUTS or before.get(key) == now.get(key):
+        if key in NOT_COMPARED or key == "models" or before.get(key) == now.get(key):
             continue
-        if isinstance(before.get(key), dict) or isinstance(now.get(key), dict):
-            changes.append(f"other {key.replace('_', ' ')}")
+        if key.endswith("_sha256"):
+            changes.append(f"other {key.removesuffix('_sha256').replace('_', ' ')}")
         else:
             changes.append(f"{key.replace('_', ' ')} {before.get(key)} before, {now.get(key)} now")
+    was, became = before.get("models") or {}, now.get("models") or {}
+    if was != became and before.get("boundaries") == now.get("boundaries") and before.get("frames") == now.get("frames"):
+        roles = [role for key, role in (("ottc", "OTTC model"), ("ctc", "CTC twin")) if was.get(key) != became.get(key)]
+        changes.append(f"other {' and '.join(roles)}")
     return changes
 
 

@@ -31,7 +31,8 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
               *, passes: int, boundaries: bool = True, frames: bool = True, variants: bool = True,
               adapt: str = "none", dictionary: Path | None = None,
               output_options: OutputOptions | None = None, in_process: bool = True,
-              threads: int = 1, suspects: SuspectSettings | None = None) -> Iterator[Outcome]:
+              threads: int = 1, suspects: SuspectSettings | None = None,
+              settings_digest: str = "") -> Iterator[Outcome]:
     """Align ``items`` with ``jobs`` workers (processes, or Ray actors); yields each outcome as it completes.
 
     Files whose outputs all exist come first, as skipped, with the suspect stretches an earlier
@@ -47,7 +48,8 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
     (files at the top of the corpus have no known speaker and are aligned unadapted), "file" to
     each file alone (``adapt_groups``). ``dictionary`` is a pronunciation dictionary whose
     entries come before CMUdict's (``text.dictionary``); ``output_options`` shape the outputs;
-    ``suspects`` is the suspect detector's operating point (None: the shipped one).
+    ``suspects`` is the suspect detector's operating point (None: the shipped one);
+    ``settings_digest`` is written into each finished file's record (``reports.settings_digest``).
     With ``jobs`` 1 and ``in_process`` the files are aligned in this process (saving a second
     start-up of torch, the models and CMUdict: about a third of a short corpus's wall time).
     ``threads`` is torch's thread count per worker: 1 by default, which on 2 cores was as fast as
@@ -70,13 +72,12 @@ def run_batch(items: list[Item], out: Path, formats: list[str], readout: str, jo
         from otalign_cli.batch.on_ray import run_on_ray
 
         settings = WorkerSettings(model, ctc_model, with_ctc, device, 1, passes, boundaries, frames, variants, dictionary,
-                                  output_options or OutputOptions(), overwrite, suspects)
+                                  output_options or OutputOptions(), overwrite, suspects, settings_digest)
         yield from run_on_ray(units, out, formats, readout, jobs, address, settings)
         return
     threads = max(1, threads)
     settings = WorkerSettings(model, ctc_model, with_ctc, device, threads, passes, boundaries, frames, variants,
-                              dictionary,
-                              output_options or OutputOptions(), overwrite, suspects)
+                              dictionary, output_options or OutputOptions(), overwrite, suspects, settings_digest)
     tasks = [(align_one, (g[0], out, formats, readout)) if adapted is None
              else (align_group, (g, out, formats, readout, adapted)) for g, adapted in units]
     if jobs == 1 and in_process:

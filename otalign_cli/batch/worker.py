@@ -39,6 +39,7 @@ class WorkerSettings:
     output_options: OutputOptions = OutputOptions()
     overwrite: bool = False  # replace existing outputs; otherwise only missing formats are written
     suspects: SuspectSettings | None = None  # the suspect detector's operating point (None: the shipped one)
+    settings_digest: str = ""  # the run's settings (``reports.settings_digest``), kept in each file's record
 
 
 _WORKER: dict = {}
@@ -79,7 +80,7 @@ def init_worker(settings: WorkerSettings, parent: int | None = None) -> None:
     lexicon = read_dictionary(settings.dictionary, m.ottc.cfg.language) if settings.dictionary is not None else None
     _WORKER.update(ottc=m.ottc, ctc=m.ctc, device=settings.device, passes=settings.passes, variants=settings.variants,
                    lexicon=lexicon, output_options=settings.output_options, overwrite=settings.overwrite,
-                   suspects=settings.suspects,
+                   suspects=settings.suspects, settings_digest=settings.settings_digest,
                    models=m.summaries())
 
 
@@ -105,7 +106,8 @@ def _write(item: Item, res, out: Path, formats: list[str]) -> Outcome:
     suspects = [x._asdict() for x in res.stats.suspect]
     try:
         write_outputs(base, missing, res, _WORKER["models"], _WORKER["output_options"], replace=overwrite,
-                      extra=[(record_path(out, item), json.dumps({"suspects": suspects}) + "\n")])
+                      extra=[(record_path(out, item), json.dumps({"suspects": suspects,
+                                                                  "settings": _WORKER.get("settings_digest", "")}) + "\n")])
     except OtalignError as err:
         return Outcome(item, "failed", str(err))
     except Exception as err:  # one broken file must never stop the corpus

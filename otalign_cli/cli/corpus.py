@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import time
@@ -83,9 +84,10 @@ def batch(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from otalign_cli.alignment.suspect import SuspectSettings
-    from otalign_cli.batch import (SUSPECTS_HEADER, discover, read_suspects, recorded_settings,
-                                   remove_stale_temporaries, run_batch, settings_changes, settings_path,
-                                   summarize_outcomes, suspect_rows, tsv_field)
+    from otalign_cli import __version__
+    from otalign_cli.batch import (SUSPECTS_HEADER, discover, made_otherwise, read_suspects,
+                                   record_settings, remove_stale_temporaries, run_batch, settings_changes,
+                                   settings_digest, summarize_outcomes, suspect_rows, tsv_field)
     from otalign_cli.formats.atomic import write_text_atomic
     from otalign_cli.models import load_models
     from otalign_cli.text.dictionary import read_dictionary
@@ -110,7 +112,7 @@ def batch(
         fail(f"{corpus}: no audio files (wav, flac, ogg, mp3) found", code=2)
     try:
         dev = _device(device.value)
-        # a bad model fails once, here, not once per file; loaded as the workers load it, for summary.json
+        # a bad model fails once, here, not once per file; loaded as the workers load it, to name it in the settings
         loaded = load_models(model, ctc_model, ctc, "cpu", boundaries, frames)
         ottc = loaded.ottc
         _check_passes(passes, ottc)
@@ -128,26 +130,28 @@ def batch(
     suspects_at = SuspectSettings(suspect_threshold, suspect_min_seconds)  # None fields: the shipped values
     output_options = OutputOptions(phone_set.value, include_original_text, max_line_chars, max_cue_lines,
                                    max_cue_seconds)
-    # what produces the files; a resumed run must not mix files made two ways
+    # what shapes the files: each finished file's record carries their digest, so a resumed run can
+    # refuse to leave a corpus made two ways (a file done before, the next one otherwise)
+    summaries = loaded.summaries()
     settings = {
-        "readout": readout.value, "passes": passes, "boundaries": boundaries, "frames": frames, "variants": variants,
-        "adapt": adapt, "device": dev, "dictionary": str(dictionary) if dictionary is not None else None,
+        "otalign_version": __version__, "readout": readout.value, "passes": passes, "boundaries": boundaries,
+        "frames": frames, "variants": variants, "adapt": adapt, "device": dev,
+        "dictionary": str(dictionary) if dictionary is not None else None,
+        "dictionary_sha256": hashlib.sha256(dictionary.read_bytes()).hexdigest() if dictionary is not None else None,
         "suspect_threshold": suspects_at.frame_threshold(),
         "suspect_min_seconds": round(suspects_at.min_frames(ottc.frame_shift) * ottc.frame_shift, 3),
-        # the frame model's reach is a setting of its checkpoint, outside the weights' SHA-256
-        "frame_window": ottc.frame_model.cfg.window if ottc.frame_model is not None else None,
         "phone_set": phone_set.value, "include_original_text": include_original_text,
         "max_line_chars": max_line_chars, "max_cue_lines": max_cue_lines, "max_cue_seconds": max_cue_seconds,
-        "models": {"ottc": loaded.summaries()["ottc"], "ctc": loaded.summaries()["ctc"] if ctc else None}}
-    earlier = recorded_settings(out)
-    if earlier is not None and not overwrite and (changes := settings_changes(earlier, settings)) and any(
-            p.exists() for item in items for p in outputs_of(out, item, formats)):
-        fail(f"{out}: holds files aligned with other settings ({'; '.join(changes)}); give the same options to "
-             "resume, or --overwrite to realign every file", code=2)
+        "models": {"ottc": summaries["ottc"], "ctc": summaries["ctc"] if ctc else None}}
+    digest = settings_digest(settings)
+    if not overwrite and (other := made_otherwise(out, items, digest)) is not None:
+        item, theirs = other
+        what = "; ".join(settings_changes(theirs, settings)) if theirs is not None else "not recorded"
+        fail(f"{out}: holds files aligned with other settings ({item.rel}: "
+             f"{what}); give the same options to resume, or --overwrite to realign every file", code=2)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
-    settings_path(out).parent.mkdir(exist_ok=True)
-    write_text_atomic(settings_path(out), json.dumps(settings, indent=2) + "\n")
+    record_settings(out, settings)
     outcomes = []
     previous = read_suspects(out / "suspects.tsv")
     t0 = time.perf_counter()
@@ -158,7 +162,7 @@ def batch(
                      backend.value, address, previous_suspects=previous, passes=passes,
                      boundaries=boundaries, frames=frames, variants=variants, adapt=adapt, dictionary=dictionary,
                      output_options=output_options, threads=threads,
-                     suspects=suspects_at)
+                     suspects=suspects_at, settings_digest=digest)
     try:
         with (out / "suspects.tsv").open("w", encoding="utf-8") as suspects_log, \
                 Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

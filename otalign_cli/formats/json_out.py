@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from otalign_cli import __version__
 from otalign_cli.formats import OutputContext, OutputFormat, register
+from otalign_cli.formats.tiers import models_used
 
 if TYPE_CHECKING:
     from otalign_cli.results import Alignment, FileResult
@@ -31,6 +32,7 @@ def _words(al: Alignment, ctx: OutputContext) -> list[dict]:
 
 def result_dict(res: FileResult, models: dict[str, dict], ctx: OutputContext | None = None) -> dict:
     ctx = ctx or OutputContext(models)
+    models = models_used(res, models)
     d = {
         "audio": str(res.audio),
         "transcript": str(res.transcript),

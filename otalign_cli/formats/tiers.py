@@ -46,19 +46,32 @@ def interval_tiers(res: FileResult, ctx: OutputContext) -> dict[str, list[Interv
     return tiers
 
 
+def models_used(res: FileResult, models: dict[str, dict]) -> dict[str, dict]:
+    """``models`` (``Models.summaries``) less the boundary and frame models where the file's
+    readout does not run them (only the ``corrected`` readouts do: ``--readout refine``)."""
+    from otalign_cli.alignment.readouts import BOUNDARY_SUFFIX, REGISTRY
+
+    readout = REGISTRY.get(res.readout.removesuffix(BOUNDARY_SUFFIX))
+    if readout is None or readout.corrected:
+        return models
+    return {key: {k: v for k, v in m.items() if not k.startswith(("boundary_model", "frame_model"))}
+            for key, m in models.items()}
+
+
 def provenance(res: FileResult, ctx: OutputContext) -> str:
     """What produced these times, in words a Praat user reads on the ``otalign`` tier."""
     parts = [f"otalign {__version__}", f"readout {res.readout}"]
+    used = models_used(res, ctx.models)
     for key, what in (("ottc", "model"), ("ctc", "CTC twin")):
-        m = ctx.models.get(key) or {}
+        m = used.get(key) or {}
         if m.get("name"):
             extra = "".join(f", {part} {str(m[f'{part}_model_sha256'])[:12]}" for part in ("boundary", "frame")
                             if m.get(f"{part}_model_sha256"))
             if m.get("frame_model_window") is not None:  # outside the frame model's weights, so named apart
                 extra += f" window {round(1000 * m['frame_model_window'])} ms"
-            if key == "ottc" and res.adapted:  # the SHA-256 names the weights before adaptation
-                extra += "; heads adapted to the transcripts"
             parts.append(f"{what} {m['name']} (sha256 {str(m.get('sha256'))[:12]}{extra})")
+        if key == "ottc" and res.adapted:  # the SHA-256 names the weights before adaptation
+            parts.append("OTTC heads adapted to the transcripts")
     if ctx.options.phone_set != "arpabet":
         parts.append(f"phones in {ctx.options.phone_set.upper()}")
     return "; ".join(parts)
