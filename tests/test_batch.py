@@ -248,7 +248,7 @@ def test_resuming_with_other_settings_is_refused(tmp_path):
     assert run_cli("batch", corpus, out, *base).returncode == 0
     before = tree(out)
     for other in (["-f", "json", "--no-ctc"], [*base, "--phone-set", "ipa"], [*base, "--suspect-threshold", "-2.5"],
-                  ["-f", "textgrid", "--no-ctc"]):  # another format too: the JSON files stay beside it
+                  ["-f", "textgrid", "--no-ctc"]):  # other settings in another format: the JSON files stay beside it
         proc = run_cli("batch", corpus, out, *other)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
         assert f"{out}: holds files aligned with other settings (spk0/u0.wav: " in proc.stderr, proc.stderr
@@ -259,6 +259,8 @@ def test_resuming_with_other_settings_is_refused(tmp_path):
     same = run_cli("batch", corpus, out, *base, "--max-line-chars", "30")  # cue layout only: no time moves
     assert same.returncode == 0, same.stderr
     assert json.loads((out / "summary.json").read_text())["skipped"] == 2
+    assert run_cli("batch", corpus, out, *base, "-f", "ctm").returncode == 0  # the same settings, one more format
+    assert (out / "spk1" / "u1.ctm").is_file() and tree(out)["spk1/u1.json"] == before["spk1/u1.json"]
 
     # an --overwrite run stopped half-way (here: given half the corpus) leaves files made both ways
     half = tmp_path / "half"
@@ -273,7 +275,31 @@ def test_resuming_with_other_settings_is_refused(tmp_path):
 
     (out / ".otalign" / "spk0" / "u0.wav.json").write_text("{torn")  # an unreadable record is not trusted
     proc = run_cli("batch", corpus, out, "-f", "json", "--no-ctc")
-    assert proc.returncode == 2 and "(spk0/u0.wav: not recorded)" in proc.stderr, proc.stderr
+    assert proc.returncode == 2 and "(spk0/u0.wav: its settings are not recorded)" in proc.stderr, proc.stderr
+
+
+def test_files_made_otherwise_are_found_by_their_outputs_and_records(tmp_path):
+    from otalign_cli.batch import Item, made_otherwise, record_settings, settings_digest
+    from otalign_cli.batch.reports import record_path
+
+    out = tmp_path / "out"
+    items = [Item(tmp_path / f"c/s/{n}.wav", None, Path(f"s/{n}.wav"), "s") for n in ("a", "b", "c")]
+    now = {"readout": "refine"}
+    record_settings(out, {"readout": "plain"})
+
+    def record(item, digest):
+        record_path(out, item).parent.mkdir(parents=True, exist_ok=True)
+        record_path(out, item).write_text(json.dumps({"suspects": [], "settings_digest": digest}))
+
+    record(items[0], settings_digest({"readout": "plain"}))  # a record whose outputs are gone: nothing to mix
+    assert made_otherwise(out, items, settings_digest(now)) is None
+    (out / "s").mkdir(parents=True)
+    (out / "s" / "b.TextGrid").write_text("x")  # an output without a record: made by whom is not known
+    assert made_otherwise(out, items, settings_digest(now)) == (items[1], None)
+    record(items[1], settings_digest(now))
+    assert made_otherwise(out, items, settings_digest(now)) is None
+    (out / "s" / "a.srt").write_text("x")  # any format counts, not only the ones asked for now
+    assert made_otherwise(out, items, settings_digest(now)) == (items[0], {"readout": "plain"})
 
 
 def test_settings_changes_name_what_moves_the_outputs():
@@ -291,6 +317,9 @@ def test_settings_changes_name_what_moves_the_outputs():
     assert settings_digest(before) != settings_digest(other)
     detached = {**before, "boundaries": False, "models": {"ottc": {"sha256": "2" * 64}}}
     assert settings_changes(before, detached) == ["boundaries True before, False now"]  # the models follow from it
+    detached_other = {**detached, "models": {"ottc": {"sha256": "6" * 64}, "ctc": {"sha256": "7" * 64}}}
+    assert settings_changes(before, detached_other) == ["boundaries True before, False now", "other OTTC model",
+                                                        "CTC twin off before, on now"]
 
 
 def test_report_files_escape_tabs_and_newlines_in_names(tmp_path):

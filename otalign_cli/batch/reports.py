@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from otalign_cli.batch.corpus import Item, Outcome
+from otalign_cli.batch.corpus import Item, Outcome, outputs_of
 from otalign_cli.results import Suspect
 
 SUSPECTS_HEADER = "path\tstart\tend\twords\n"
@@ -98,41 +98,52 @@ def settings_path(out: Path, digest: str) -> Path:
     return out / RECORDS / "settings" / f"{digest}.json"
 
 
-def record_settings(out: Path, settings: dict) -> str:
-    """Keep ``settings`` in ``out`` under their digest (so a later run can say what differs); the digest."""
+def record_settings(out: Path, settings: dict) -> None:
+    """Keep ``settings`` in ``out`` under their digest, so a later run can say what differs (the
+    last run with a digest writes it: its device, dictionary path and subtitle limits)."""
     from otalign_cli.formats.atomic import write_text_atomic
 
-    digest = settings_digest(settings)
-    path = settings_path(out, digest)
+    path = settings_path(out, settings_digest(settings))
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, json.dumps(settings, indent=2) + "\n")
-    return digest
+
+
+def _json_dict(path: Path) -> dict | None:
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def made_otherwise(out: Path, items: list[Item], digest: str) -> tuple[Item, dict | None] | None:
-    """The first file in ``out`` finished under settings other than ``digest``'s (its record
-    names another digest, none, or cannot be read), with those settings where they are kept."""
+    """The first file with outputs in ``out`` (in any format) that were made under settings other
+    than ``digest``'s: its record names another digest, or there is no readable record (outputs of
+    an older otalign, or whose records were deleted). With those settings where they are kept."""
+    from otalign_cli.formats import REGISTRY
+
+    every_format = list(REGISTRY)
     for item in items:
-        path = record_path(out, item)
-        if not path.exists():
-            continue
-        try:
-            theirs = json.loads(path.read_text(encoding="utf-8")).get("settings")
-        except (OSError, ValueError, AttributeError):
-            theirs = None
+        if not any(p.exists() for p in outputs_of(out, item, every_format)):
+            continue  # nothing of it to mix with (a record alone is left by a kill before the outputs)
+        theirs = (_json_dict(record_path(out, item)) or {}).get("settings_digest")
         if theirs == digest:
             continue
-        try:
-            return item, json.loads(settings_path(out, theirs).read_text(encoding="utf-8")) if theirs else None
-        except (OSError, ValueError):
-            return item, None
+        return item, _json_dict(settings_path(out, str(theirs))) if isinstance(theirs, str) else None
     return None
+
+
+def _without_parts(summary: dict | None) -> dict | None:
+    """A model summary less its boundary and frame models (their switches are settings of their own)."""
+    if not isinstance(summary, dict):
+        return summary
+    return {k: v for k, v in summary.items() if not k.startswith(("boundary_model", "frame_model"))}
 
 
 def settings_changes(before: dict, now: dict) -> list[str]:
     """What differs between two runs' settings that gives a file other outputs, in words
-    (``readout plain before, refine now``); models by role (``other OTTC model``), and not where
-    switching the boundary or frame model off or on already explains them."""
+    (``readout plain before, refine now``); models by role (``other OTTC model``, ``CTC twin off
+    before, on now``), their boundary and frame models only where not switched off or on."""
     changes = []
     for key in sorted(set(before) | set(now)):
         if key in NOT_COMPARED or key == "models" or before.get(key) == now.get(key):
@@ -141,10 +152,15 @@ def settings_changes(before: dict, now: dict) -> list[str]:
             changes.append(f"other {key.removesuffix('_sha256').replace('_', ' ')}")
         else:
             changes.append(f"{key.replace('_', ' ')} {before.get(key)} before, {now.get(key)} now")
-    was, became = before.get("models") or {}, now.get("models") or {}
-    if was != became and before.get("boundaries") == now.get("boundaries") and before.get("frames") == now.get("frames"):
-        roles = [role for key, role in (("ottc", "OTTC model"), ("ctc", "CTC twin")) if was.get(key) != became.get(key)]
-        changes.append(f"other {' and '.join(roles)}")
+    was, became = before.get("models"), now.get("models")
+    was, became = (was if isinstance(was, dict) else {}), (became if isinstance(became, dict) else {})
+    switched = before.get("boundaries") != now.get("boundaries") or before.get("frames") != now.get("frames")
+    for key, role in (("ottc", "OTTC model"), ("ctc", "CTC twin")):
+        a, b = was.get(key), became.get(key)
+        if (a is None) != (b is None):
+            changes.append(f"{role} {'off' if a is None else 'on'} before, {'off' if b is None else 'on'} now")
+        elif (_without_parts(a) != _without_parts(b)) or (a != b and not switched):
+            changes.append(f"other {role}")
     return changes
 
 

@@ -107,7 +107,7 @@ def _write(item: Item, res, out: Path, formats: list[str]) -> Outcome:
     try:
         write_outputs(base, missing, res, _WORKER["models"], _WORKER["output_options"], replace=overwrite,
                       extra=[(record_path(out, item), json.dumps({"suspects": suspects,
-                                                                  "settings": _WORKER.get("settings_digest", "")}) + "\n")])
+                                                                  "settings_digest": _WORKER.get("settings_digest", "")}) + "\n")])
     except OtalignError as err:
         return Outcome(item, "failed", str(err))
     except Exception as err:  # one broken file must never stop the corpus

@@ -83,8 +83,8 @@ def batch(
     """Align every file of a corpus; failures go to OUT/errors.tsv, totals to OUT/summary.json."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from otalign_cli.alignment.suspect import SuspectSettings
     from otalign_cli import __version__
+    from otalign_cli.alignment.suspect import SuspectSettings
     from otalign_cli.batch import (SUSPECTS_HEADER, discover, made_otherwise, read_suspects,
                                    record_settings, remove_stale_temporaries, run_batch, settings_changes,
                                    settings_digest, summarize_outcomes, suspect_rows, tsv_field)
@@ -94,6 +94,8 @@ def batch(
 
     if not corpus.is_dir():
         fail(f"{corpus}: not a folder", code=2)
+    if out.exists() and not out.is_dir():
+        fail(f"{out}: not a folder (the output folder)", code=2)
     if jobs < 1:
         fail(f"--jobs must be at least 1, not {jobs}", code=2)
     from otalign_cli.batch import ADAPT_MODES
@@ -116,8 +118,13 @@ def batch(
         loaded = load_models(model, ctc_model, ctc, "cpu", boundaries, frames)
         ottc = loaded.ottc
         _check_passes(passes, ottc)
+        dictionary_sha256 = None
         if dictionary is not None:
             read_dictionary(dictionary, ottc.cfg.language)  # a bad dictionary fails once, here, not once per file
+            try:
+                dictionary_sha256 = hashlib.sha256(dictionary.read_bytes()).hexdigest()
+            except OSError as err:
+                raise OtalignError(dictionary, f"cannot read ({err.strerror or err})") from None
     except (OtalignError, ValueError) as err:
         fail(str(err))
     formats = fmt
@@ -137,7 +144,7 @@ def batch(
         "otalign_version": __version__, "readout": readout.value, "passes": passes, "boundaries": boundaries,
         "frames": frames, "variants": variants, "adapt": adapt, "device": dev,
         "dictionary": str(dictionary) if dictionary is not None else None,
-        "dictionary_sha256": hashlib.sha256(dictionary.read_bytes()).hexdigest() if dictionary is not None else None,
+        "dictionary_sha256": dictionary_sha256,
         "suspect_threshold": suspects_at.frame_threshold(),
         "suspect_min_seconds": round(suspects_at.min_frames(ottc.frame_shift) * ottc.frame_shift, 3),
         "phone_set": phone_set.value, "include_original_text": include_original_text,
@@ -146,9 +153,10 @@ def batch(
     digest = settings_digest(settings)
     if not overwrite and (other := made_otherwise(out, items, digest)) is not None:
         item, theirs = other
-        what = "; ".join(settings_changes(theirs, settings)) if theirs is not None else "not recorded"
-        fail(f"{out}: holds files aligned with other settings ({item.rel}: "
-             f"{what}); give the same options to resume, or --overwrite to realign every file", code=2)
+        what = ("; ".join(settings_changes(theirs, settings)) or "settings differ") if theirs is not None \
+            else "its settings are not recorded"
+        fail(f"{out}: holds files aligned with other settings ({tsv_field(str(item.rel))}: {what}); give the "
+             "same options to resume, --overwrite to realign every file, or delete that file's outputs", code=2)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
     record_settings(out, settings)
@@ -210,8 +218,10 @@ def batch(
     out_console.print(table)
     if stopped_by is not None:
         left = len(items) - len(outcomes)
+        again = ("run the same command again to start over (with --overwrite every file is realigned)" if overwrite
+                 else "run the same command again to resume")
         err_console.print(error_line(f"{corpus}: stopped by {stopped_by[0]} with {left} of {len(items)} files not done; "
-                                     "run the same command again to resume"), highlight=False, soft_wrap=True)
+                                     f"{again}"), highlight=False, soft_wrap=True)
         raise typer.Exit(stopped_by[1])
     if failed:
         raise typer.Exit(1)

@@ -52,9 +52,9 @@ def models_used(res: FileResult, models: dict[str, dict]) -> dict[str, dict]:
     from otalign_cli.alignment.readouts import BOUNDARY_SUFFIX, REGISTRY
 
     readout = REGISTRY.get(res.readout.removesuffix(BOUNDARY_SUFFIX))
-    if readout is None or readout.corrected:
+    if readout is None or readout.corrected:  # a readout not registered here: nothing known to leave out
         return models
-    return {key: {k: v for k, v in m.items() if not k.startswith(("boundary_model", "frame_model"))}
+    return {key: {k: v for k, v in (m or {}).items() if not k.startswith(("boundary_model", "frame_model"))}
             for key, m in models.items()}
 
 

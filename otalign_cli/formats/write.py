@@ -27,15 +27,17 @@ def write_outputs(base: Path, formats: list[str], res: FileResult, models: dict[
 
     ``replace`` False never replaces a file: one that appeared at an output path while the file
     was being aligned is an ``OtalignError``, and the outputs this call had already put in place
-    are taken back. ``extra`` files (path, text) are committed with the outputs, last, always
-    replacing (batch's per-file record).
+    are taken back. ``extra`` files (path, text) are committed with the outputs, always replacing
+    (batch's per-file record): first when no output is replaced, last when outputs are, so a kill
+    between the two never leaves outputs under a record that describes other ones (a record
+    without outputs is aligned again; replaced outputs under the old record are refused on resume).
     """
     ctx = OutputContext(models, options or OutputOptions(), base)
     files: list[tuple[Path, Payload]] = []
     for fmt in formats:
         files += zip(output_paths(base, fmt), REGISTRY[fmt].render(res, ctx))
     outputs = [target for target, _ in files]
-    files += extra or []
+    files = files + list(extra or []) if replace else list(extra or []) + files
     temps: list[tuple[Path, Path]] = []
     created: list[Path] = []
     current = base
