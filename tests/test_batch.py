@@ -278,6 +278,19 @@ def test_resuming_with_other_settings_is_refused(tmp_path):
     assert proc.returncode == 2 and "(spk0/u0.wav: its settings are not recorded)" in proc.stderr, proc.stderr
 
 
+def test_settings_the_readout_does_not_use_do_not_stop_a_resume(tmp_path):
+    corpus, out = tmp_path / "corpus", tmp_path / "out"
+    make_good_corpus(corpus, n=1)
+    assert run_cli("batch", corpus, out, "-f", "json", "--no-ctc", "--readout", "plain").returncode == 0
+    # the plain readout runs neither the shifted passes nor the boundary and frame models
+    proc = run_cli("batch", corpus, out, "-f", "json", "--no-ctc", "--readout", "plain", "--passes", "1",
+                   "--no-frames", "--no-boundaries")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["skipped"] == 1 and summary["settings"]["frames"] is None
+    assert not [k for k in summary["settings"]["models"]["ottc"] if k.startswith(("frame_model", "boundary_model"))]
+
+
 def test_files_made_otherwise_are_found_by_their_outputs_and_records(tmp_path):
     from otalign_cli.batch import Item, made_otherwise, record_settings, settings_digest
     from otalign_cli.batch.reports import record_path

@@ -88,7 +88,9 @@ def batch(
     from otalign_cli.batch import (SUSPECTS_HEADER, discover, made_otherwise, read_suspects,
                                    record_settings, remove_stale_temporaries, run_batch, settings_changes,
                                    settings_digest, summarize_outcomes, suspect_rows, tsv_field)
+    from otalign_cli.alignment.readouts import get as get_readout
     from otalign_cli.formats.atomic import write_text_atomic
+    from otalign_cli.formats.tiers import models_used
     from otalign_cli.models import load_models
     from otalign_cli.text.dictionary import read_dictionary
 
@@ -139,10 +141,13 @@ def batch(
                                    max_cue_seconds)
     # what shapes the files: each finished file's record carries their digest, so a resumed run can
     # refuse to leave a corpus made two ways (a file done before, the next one otherwise)
-    summaries = loaded.summaries()
+    # what the readout does not use is None, so changing it is no reason to refuse a resume
+    reads = get_readout(readout.value)
+    summaries = models_used(readout.value, loaded.summaries())
     settings = {
-        "otalign_version": __version__, "readout": readout.value, "passes": passes, "boundaries": boundaries,
-        "frames": frames, "variants": variants, "adapt": adapt, "device": dev,
+        "otalign_version": __version__, "readout": readout.value, "passes": passes if reads.shifted_passes else None,
+        "boundaries": boundaries if reads.corrected else None, "frames": frames if reads.corrected else None,
+        "variants": variants, "adapt": adapt, "device": dev,
         "dictionary": str(dictionary) if dictionary is not None else None,
         "dictionary_sha256": dictionary_sha256,
         "suspect_threshold": suspects_at.frame_threshold(),

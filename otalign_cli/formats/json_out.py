@@ -32,7 +32,7 @@ def _words(al: Alignment, ctx: OutputContext) -> list[dict]:
 
 def result_dict(res: FileResult, models: dict[str, dict], ctx: OutputContext | None = None) -> dict:
     ctx = ctx or OutputContext(models)
-    models = models_used(res, models)
+    models = models_used(res.readout, models)
     d = {
         "audio": str(res.audio),
         "transcript": str(res.transcript),

@@ -46,12 +46,13 @@ def interval_tiers(res: FileResult, ctx: OutputContext) -> dict[str, list[Interv
     return tiers
 
 
-def models_used(res: FileResult, models: dict[str, dict]) -> dict[str, dict]:
-    """``models`` (``Models.summaries``) less the boundary and frame models where the file's
-    readout does not run them (only the ``corrected`` readouts do: ``--readout refine``)."""
+def models_used(readout_name: str, models: dict[str, dict]) -> dict[str, dict]:
+    """``models`` (``Models.summaries``) less the boundary and frame models where the readout
+    (as given, or as named in outputs) does not run them (only the ``corrected`` readouts do:
+    ``--readout refine``)."""
     from otalign_cli.alignment.readouts import BOUNDARY_SUFFIX, REGISTRY
 
-    readout = REGISTRY.get(res.readout.removesuffix(BOUNDARY_SUFFIX))
+    readout = REGISTRY.get(readout_name.removesuffix(BOUNDARY_SUFFIX))
     if readout is None or readout.corrected:  # a readout not registered here: nothing known to leave out
         return models
     return {key: {k: v for k, v in (m or {}).items() if not k.startswith(("boundary_model", "frame_model"))}
@@ -61,7 +62,7 @@ def models_used(res: FileResult, models: dict[str, dict]) -> dict[str, dict]:
 def provenance(res: FileResult, ctx: OutputContext) -> str:
     """What produced these times, in words a Praat user reads on the ``otalign`` tier."""
     parts = [f"otalign {__version__}", f"readout {res.readout}"]
-    used = models_used(res, ctx.models)
+    used = models_used(res.readout, ctx.models)
     for key, what in (("ottc", "model"), ("ctc", "CTC twin")):
         m = used.get(key) or {}
         if m.get("name"):
