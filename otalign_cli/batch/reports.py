@@ -133,6 +133,18 @@ def made_otherwise(out: Path, items: list[Item], digest: str) -> tuple[Item, dic
     return None
 
 
+def resume_refusal(out: Path, items: list[Item], settings: dict) -> str | None:
+    """Why a run with ``settings`` may not resume in ``out`` without ``--overwrite``, in one line; None if it may."""
+    other = made_otherwise(out, items, settings_digest(settings))
+    if other is None:
+        return None
+    item, theirs = other
+    what = ("; ".join(settings_changes(theirs, settings)) or "settings differ") if theirs is not None \
+        else "its settings are not recorded"
+    return (f"{out}: holds files aligned with other settings ({tsv_field(str(item.rel))}: {what}); give the same "
+            "options to resume, --overwrite to realign every file, or delete that file's outputs")
+
+
 def _without_parts(summary: dict | None) -> dict | None:
     """A model summary less its boundary and frame models (their switches are settings of their own)."""
     if not isinstance(summary, dict):

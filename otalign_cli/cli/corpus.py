@@ -85,9 +85,9 @@ def batch(
 
     from otalign_cli import __version__
     from otalign_cli.alignment.suspect import SuspectSettings
-    from otalign_cli.batch import (SUSPECTS_HEADER, discover, made_otherwise, read_suspects,
-                                   record_settings, remove_stale_temporaries, run_batch, settings_changes,
-                                   settings_digest, summarize_outcomes, suspect_rows, tsv_field)
+    from otalign_cli.batch import (SUSPECTS_HEADER, discover, read_suspects, record_settings,
+                                   remove_stale_temporaries, resume_refusal, run_batch, settings_digest,
+                                   summarize_outcomes, suspect_rows, tsv_field)
     from otalign_cli.alignment.readouts import get as get_readout
     from otalign_cli.formats.atomic import write_text_atomic
     from otalign_cli.formats.tiers import models_used
@@ -155,13 +155,8 @@ def batch(
         "phone_set": phone_set.value, "include_original_text": include_original_text,
         "max_line_chars": max_line_chars, "max_cue_lines": max_cue_lines, "max_cue_seconds": max_cue_seconds,
         "models": {"ottc": summaries["ottc"], "ctc": summaries["ctc"] if ctc else None}}
-    digest = settings_digest(settings)
-    if not overwrite and (other := made_otherwise(out, items, digest)) is not None:
-        item, theirs = other
-        what = ("; ".join(settings_changes(theirs, settings)) or "settings differ") if theirs is not None \
-            else "its settings are not recorded"
-        fail(f"{out}: holds files aligned with other settings ({tsv_field(str(item.rel))}: {what}); give the "
-             "same options to resume, --overwrite to realign every file, or delete that file's outputs", code=2)
+    if not overwrite and (why := resume_refusal(out, items, settings)) is not None:
+        fail(why, code=2)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
     record_settings(out, settings)
@@ -175,7 +170,7 @@ def batch(
                      backend.value, address, previous_suspects=previous, passes=passes,
                      boundaries=boundaries, frames=frames, variants=variants, adapt=adapt, dictionary=dictionary,
                      output_options=output_options, threads=threads,
-                     suspects=suspects_at, settings_digest=digest)
+                     suspects=suspects_at, settings_digest=settings_digest(settings))
     try:
         with (out / "suspects.tsv").open("w", encoding="utf-8") as suspects_log, \
                 Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
