@@ -14,6 +14,7 @@ from otalign_cli.devices import full_float32
 from otalign_cli.model import AlignmentModel
 
 DEFAULT_OTTC = "en-ottc.pt"
+PARTS = ("boundary_model", "frame_model")  # held beside an OTTC model's weights, in its checkpoint
 DEFAULT_CTC = "en-ctc.pt"
 
 
@@ -70,14 +71,21 @@ def model_summary(meta: dict, model: AlignmentModel | None = None) -> dict:
     frame model's window move times but are not weights) and the frame model's window."""
     out = {"name": meta.get("name"), "kind": meta.get("model", {}).get("kind"),
            "code_version": meta.get("code_version"), "sha256": meta.get("weights_sha256")}
-    for part in ("boundary_model", "frame_model"):  # what the checkpoint carries besides the weights
-        if part in meta and (model is None or getattr(model, part, None) is not None):
-            out[f"{part}_sha256"] = meta[part].get("weights_sha256")
-    for part in ("boundary_model", "frame_model"):  # their readout settings (window, pull, ...) are not weights
+    for part in PARTS:  # what the checkpoint carries besides the weights
         module = getattr(model, part, None) if model is not None else None
-        if module is not None and f"{part}_sha256" in out:
+        if part not in meta or (model is not None and module is None):
+            continue
+        out[f"{part}_sha256"] = meta[part].get("weights_sha256")
+        if module is not None:  # its readout settings (window, pull, ...) move times but are not weights
             out[f"{part}_config_sha256"] = hashlib.sha256(
                 json.dumps(module.cfg.to_dict(), sort_keys=True).encode()).hexdigest()
-    if model is not None and getattr(model, "frame_model", None) is not None:
-        out["frame_model_window"] = model.frame_model.cfg.window
+            if part == "frame_model":
+                out["frame_model_window"] = module.cfg.window
     return out
+
+
+def without_parts(summary: dict | None) -> dict | None:
+    """A ``model_summary`` less what it says of the boundary and frame models."""
+    if not isinstance(summary, dict):
+        return summary
+    return {k: v for k, v in summary.items() if not k.startswith(PARTS)}

@@ -145,17 +145,12 @@ def resume_refusal(out: Path, items: list[Item], settings: dict) -> str | None:
             "options to resume, --overwrite to realign every file, or delete that file's outputs")
 
 
-def _without_parts(summary: dict | None) -> dict | None:
-    """A model summary less its boundary and frame models (their switches are settings of their own)."""
-    if not isinstance(summary, dict):
-        return summary
-    return {k: v for k, v in summary.items() if not k.startswith(("boundary_model", "frame_model"))}
-
-
 def settings_changes(before: dict, now: dict) -> list[str]:
     """What differs between two runs' settings that gives a file other outputs, in words
     (``readout plain before, refine now``); models by role (``other OTTC model``, ``CTC twin off
     before, on now``), their boundary and frame models only where not switched off or on."""
+    from otalign_cli.models import without_parts
+
     changes = []
     for key in sorted(set(before) | set(now)):
         if key in NOT_COMPARED or key == "models" or before.get(key) == now.get(key):
@@ -171,7 +166,7 @@ def settings_changes(before: dict, now: dict) -> list[str]:
         a, b = was.get(key), became.get(key)
         if (a is None) != (b is None):
             changes.append(f"{role} {'off' if a is None else 'on'} before, {'off' if b is None else 'on'} now")
-        elif (_without_parts(a) != _without_parts(b)) or (a != b and not switched):
+        elif (without_parts(a) != without_parts(b)) or (a != b and not switched):
             changes.append(f"other {role}")
     return changes
 

@@ -51,12 +51,12 @@ def models_used(readout_name: str, models: dict[str, dict]) -> dict[str, dict]:
     (as given, or as named in outputs) does not run them (only the ``corrected`` readouts do:
     ``--readout refine``)."""
     from otalign_cli.alignment.readouts import BOUNDARY_SUFFIX, REGISTRY
+    from otalign_cli.models import without_parts
 
     readout = REGISTRY.get(readout_name.removesuffix(BOUNDARY_SUFFIX))
     if readout is None or readout.corrected:  # a readout not registered here: nothing known to leave out
         return models
-    return {key: {k: v for k, v in (m or {}).items() if not k.startswith(("boundary_model", "frame_model"))}
-            for key, m in models.items()}
+    return {key: without_parts(m or {}) for key, m in models.items()}
 
 
 def provenance(res: FileResult, ctx: OutputContext) -> str:
