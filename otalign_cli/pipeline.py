@@ -37,7 +37,7 @@ from otalign_cli.model import AlignmentModel
 from otalign_cli.results import AlignStats, Alignment, Choice, FileResult, Segment, Utterance
 from otalign_cli.text.dictionary import Dictionary
 from otalign_cli.text.files import read_utf8
-from otalign_cli.text.phones import SILENCE, UNKNOWN_PHONE
+from otalign_cli.text.phones import PSEUDO_PHONES, SILENCE
 from otalign_cli.text.languages import DEFAULT_LANGUAGE
 from otalign_cli.text.pronounce import Pronunciation, pronounce_transcript
 
@@ -129,8 +129,9 @@ def _passes_for(readout: str, passes: int) -> int:
 
 
 def ctc_applies(pron: Pronunciation) -> bool:
-    """The CTC twin has no token for unknown speech, so a transcript with ``<unk>`` gets no CTC comparison."""
-    return UNKNOWN_PHONE not in pron.phones
+    """The CTC twin has no token for unknown speech or events, so a transcript with ``<unk>`` or a
+    bracketed marker gets no CTC comparison."""
+    return not any(p in PSEUDO_PHONES for p in pron.phones)
 
 
 def align_file(audio_path: Path, transcript_path: Path, model: AlignmentModel, ctc_model: AlignmentModel | None,
@@ -191,7 +192,7 @@ def align_files(pairs: list[tuple[Path, Path]], model: AlignmentModel, ctc_model
     shipped = model
     if adapt is not None:
         vocab = {t: i for i, t in enumerate(model.cfg.vocab)}
-        known = [p for p in good if UNKNOWN_PHONE not in p.pron.phones]  # <unk> has no posterior to fit
+        known = [p for p in good if ctc_applies(p.pron)]  # <unk> and events have no posterior to fit
         model = adapt_heads(model, [p.feats for p in known], [target_ids(p.pron.phones, vocab) for p in known], adapt)
     outs = run_model_many(model, [p.feats for p in good], device)
     extra = [run_model_many(model, [p.feats[k:] for p in good], device)
@@ -293,7 +294,7 @@ def finish(p: Prepared, out: ModelOutput, cout: ModelOutput | None, model: Align
         stats.passes = 1 + len(out.shifted)
     ctc = None
     if ctc_model is not None and not ctc_applies(pron):
-        stats.ctc_skipped = "the transcript marks unknown speech (<unk>), which the CTC twin cannot align"
+        stats.ctc_skipped = "the transcript marks unknown speech or an event (<unk>, [noise]), which the CTC twin cannot align"
     elif ctc_model is not None and cout is not None:
         cvocab = {t: i for i, t in enumerate(ctc_model.cfg.vocab)}
         ctargets = torch.tensor([cvocab[p] for p in pron.phones])

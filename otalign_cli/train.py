@@ -31,7 +31,7 @@ from otalign_cli.manifest import read_manifest
 from otalign_cli.model import AlignmentModel, ModelConfig
 from otalign_cli.train_config import RESUMABLE_CHANGES, TrainConfig
 from otalign_cli.text.languages import DEFAULT_LANGUAGE, get_language
-from otalign_cli.text.phones import BLANK, SILENCE
+from otalign_cli.text.phones import BLANK, PSEUDO_PHONES, SILENCE
 from otalign_cli.text.pronounce import pronounce_transcript
 
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3")
@@ -99,14 +99,17 @@ def read_gold(tg: Path) -> tuple[list[str], list[tuple[float, float]], list[tupl
 
 def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
                 evaluation: bool = False, sample_seed: int | None = None,
-                language: str = DEFAULT_LANGUAGE, aligned: bool = False) -> list[Example]:
+                language: str = DEFAULT_LANGUAGE, aligned: bool = False,
+                skipped: list[Path] | None = None) -> list[Example]:
     """Examples of a corpus folder (only ``split`` if given); gold phone times from same-stem TextGrids,
     else the transcript pronounced in ``language``. ``aligned`` marks the TextGrids as an aligner's
     output rather than gold (``Example.aligned``; the supervised loss teaches alpha only from them).
 
     With ``sample_seed``, the ``limit`` examples are a random sample (that seed) instead of the
     first ones, which in a synth corpus all come from one voice. The reserved-voice evaluation
-    set loads only with ``evaluation=True`` (never for training).
+    set loads only with ``evaluation=True`` (never for training). Transcripts that mark unknown
+    speech or noise (``<unk>``, "[laughter]") have no phones to learn there: they are left out
+    and appended to ``skipped``.
     """
     entries = corpus_entries(root, split, evaluation)
     if sample_seed is not None:
@@ -124,6 +127,10 @@ def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
             text = read_utf8(transcript, "transcript")
             phones = list(pronounce_transcript(text, str(transcript), language=language).phones)
             intervals = None
+            if any(p in PSEUDO_PHONES for p in phones):
+                if skipped is not None:
+                    skipped.append(transcript)
+                continue
         examples.append(Example(path.stem, load_audio(path), phones, intervals, part, words,
                                 aligned and intervals is not None))
     return examples

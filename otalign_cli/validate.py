@@ -21,6 +21,7 @@ from otalign_cli.errors import OtalignError
 from otalign_cli.text.files import read_utf8
 from otalign_cli.text.dictionary import Dictionary
 from otalign_cli.text.languages import DEFAULT_LANGUAGE
+from otalign_cli.text.normalize import is_marker
 from otalign_cli.text.pronounce import pronounce_transcript, pronounce_word
 from otalign_cli.text.utterances import names_speakers, read_utterances
 
@@ -43,6 +44,7 @@ class Validation:
     g2p: dict[str, tuple[str, ...]] = field(default_factory=dict)  # word -> the pronunciation G2P gives it
     g2p_count: Counter = field(default_factory=Counter)
     formats: Counter = field(default_factory=Counter)  # "WAV 16000 Hz 1 ch" -> files
+    markers: Counter = field(default_factory=Counter)  # "[laughter]" -> times: aligned as unknown speech (spn)
 
 
 def _texts(transcript: Path) -> list[tuple[str, str, float]]:
@@ -93,6 +95,7 @@ def validate_corpus(corpus: Path, lexicon: Dictionary | None = None, frame_shift
                     kind = "transcript" if "empty" in err.message else "unpronounceable"
                     found.append(Problem(rel, kind, err.message + label))
                     continue
+                v.markers.update(w.written for w in pron.words if is_marker(w))
                 for w in pron.oov:
                     v.g2p_count[w] += 1
                     if w not in v.g2p:

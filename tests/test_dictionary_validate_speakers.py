@@ -83,7 +83,7 @@ def messy_corpus(tmp_path):
     shutil.copy(EXAMPLE_WAV, c / "s1" / "twin.flac")  # one stem, two recordings
     (c / "s1" / "twin.txt").write_text("hello")
     shutil.copy(EXAMPLE_WAV, c / "s2" / "oov.wav")
-    (c / "s2" / "oov.txt").write_text("the zorblatt quuxed")
+    (c / "s2" / "oov.txt").write_text("the zorblatt [noise] quuxed")
     shutil.copy(EXAMPLE_WAV, c / "s2" / "empty.wav")
     (c / "s2" / "empty.txt").write_text(" ... \n")
     sf.write(c / "s2" / "short.wav", np.random.default_rng(0).normal(0, 0.1, 1600).astype("float32"), 16000)
@@ -110,7 +110,7 @@ def test_validate_finds_every_problem(messy_corpus, tmp_path):
                      ("s2/empty.wav", "transcript"), ("s2/short.wav", "too short"), ("s2/silent.wav", "audio"),
                      ("s2/broken.wav", "audio"), ("s2/latin1.wav", "transcript"), ("s2/alone.wav", "no transcript"),
                      ("s2/symbols.wav", "unpronounceable")}
-    assert "would align" in proc.stdout and "zorblatt" in proc.stdout
+    assert "would align" in proc.stdout and "zorblatt" in proc.stdout and "[noise] 1" in proc.stdout
     guesses = read_dictionary(g2p)  # the G2P words come back as a dictionary --dictionary reads
     assert set(guesses.entries) == {"zorblatt", "quuxed"}
     (messy_corpus / "s2" / "oov.txt").write_text("the zorblatt quuxed")

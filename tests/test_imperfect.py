@@ -171,3 +171,30 @@ def test_suspect_settings_out_of_range_are_refused_in_the_library_too(settings):
 
     with pytest.raises(ValueError, match="suspect"):
         SuspectSettings(**settings)
+
+
+def test_a_bracketed_event_covers_a_noise_and_takes_nothing_where_none_is(example, tmp_path):
+    import soundfile as sf
+
+    clean = _times(_align(example, tmp_path, TEXT, "clean", "--no-ctc"))
+    marked = TEXT.replace("Dashwood had", "Dashwood [noise] had")
+    quiet = _align(example, tmp_path, marked, "quiet")  # an annotator's marker over nothing audible
+    got = _times(quiet)
+    assert got["[noise]"][1] - got["[noise]"][0] <= 0.04
+    assert all(abs(got[w][0] - clean[w][0]) < 0.06 for w in clean), "the other words keep their times"
+    event = next(w for w in quiet["words"] if w["word"] == "[noise]")
+    assert [p["phone"] for p in event["phones"]] == ["nsn"] and "unknown speech" in quiet["stats"]["ctc_skipped"]
+
+    samples, sr = sf.read(example[0], dtype="float32")
+    at = (clean["Dashwood"][1] + clean["had"][0]) / 2  # 0.4 s of white noise spliced in there
+    noise = np.random.default_rng(0).standard_normal(int(0.4 * sr)).astype(np.float32) * 0.3 * np.sqrt(np.mean(samples ** 2))
+    wav = tmp_path / "noisy.wav"
+    sf.write(wav, np.concatenate([samples[:round(at * sr)], noise, samples[round(at * sr):]]), sr)
+    txt = tmp_path / "noisy.txt"
+    txt.write_text(marked)
+    proc = run_cli("align", wav, txt, "-o", tmp_path / "noisy.json", "-f", "json", "-q")
+    assert proc.returncode == 0, proc.stderr
+    got = _times(json.loads((tmp_path / "noisy.json").read_text()))
+    assert abs(got["[noise]"][0] - at) < 0.06 and abs(got["[noise]"][1] - (at + 0.4)) < 0.06
+    for word in ("John", "had", "consider", "them"):
+        assert abs(got[word][0] - clean[word][0] - (0.4 if clean[word][0] >= at else 0)) < 0.06, word

@@ -262,3 +262,15 @@ def test_train_frames_on_nothing_usable_is_one_line(tmp_path):
     proc = run_cli("train-frames", empty, "-o", tmp_path / "x.pt", "--steps", 2)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert str(empty) in proc.stderr and "no labelled utterances" in proc.stderr
+
+
+def test_transcripts_with_markers_are_left_out_of_training_and_named(tmp_path):
+    from conftest import EXAMPLE_WAV
+
+    for stem, text in (("plain", "hello there"), ("noisy", "hello [laughter] there"), ("unknown", "hello <unk>")):
+        shutil.copy(EXAMPLE_WAV, tmp_path / f"{stem}.wav")
+        (tmp_path / f"{stem}.txt").write_text(text)
+    skipped = []
+    examples = load_corpus(tmp_path, skipped=skipped)
+    assert [e.id for e in examples] == ["plain"] and examples[0].phones[:2] == ["HH", "AH"]
+    assert sorted(p.name for p in skipped) == ["noisy.txt", "unknown.txt"]

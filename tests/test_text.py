@@ -75,3 +75,25 @@ def test_empty_and_unpronounceable_transcripts_name_the_file():
         pronounce_transcript(" ... \n", "t.txt")
     with pytest.raises(OtalignError, match="t.txt: word '\u4f60\u597d'"):
         pronounce_transcript("hello \u4f60\u597d", "t.txt")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("hello [laughter] world", [("hello", "hello"), ("[laughter]", "<event>"), ("world", "world")]),
+    ("a {noise}, b <breath>.", [("a", "a"), ("{noise}", "<event>"), ("b", "b"), ("<breath>", "<event>")]),
+    ("so [laughs  loudly] yes", [("so", "so"), ("[laughs loudly]", "<event>"), ("yes", "yes")]),
+    ("word[noise] next", [("word", "word"), ("[noise]", "<event>"), ("next", "next")]),
+    ("then <UNK>, now", [("then", "then"), ("<unk>", "<unk>"), ("now", "now")]),
+    ("<s> hi <sil> there [pause] </s>", [("hi", "hi"), ("there", "there")]),
+    ("(um) yes", [("um", "um"), ("yes", "yes")]),  # parentheses hold spoken words
+    ("[sic a < b", [("sic", "sic"), ("a", "a"), ("b", "b")]),  # unclosed brackets are punctuation
+])
+def test_bracketed_markers_are_events_and_pause_markers_are_dropped(text, expected):
+    assert spoken(text) == expected
+
+
+def test_markers_have_one_pseudo_phone_and_are_not_words_to_align():
+    pron = pronounce_transcript("hello [laughter] world <unk> there")
+    assert [pron.phones[pron.word_of_phone.index(i)] for i in (1, 3)] == ["nsn", "spn"]
+    assert pron.word_of_phone.count(1) == pron.word_of_phone.count(3) == 1 and pron.oov == ()
+    with pytest.raises(OtalignError, match="t.txt: transcript is empty"):
+        pronounce_transcript("[noise] <unk> <sil>", "t.txt")

@@ -264,8 +264,7 @@ def validate(
         task = progress.add_task("checking", total=n)
         v = validate_corpus(corpus, lexicon, frame_shift, on_file=lambda: progress.advance(task), language=language)
     summary = Table(title=f"otalign validate {corpus}")
-    summary.add_column("measure")
-    summary.add_column("value", justify="right")
+    summary.add_column("measure"), summary.add_column("value", justify="right")
     summary.add_row("audio files", str(v.files))
     summary.add_row("would align", str(v.ready))
     summary.add_row("with a problem", str(v.files - v.ready))
@@ -273,6 +272,8 @@ def validate(
     for fmt, count in v.formats.most_common():
         summary.add_row(f"audio {fmt}", str(count))
     summary.add_row("words pronounced by G2P (distinct)", str(len(v.g2p)))
+    if v.markers:  # what will be aligned as unknown speech: a stray "<b>" shows here
+        summary.add_row("markers: <unk> and [events]", ", ".join(f"{m} {c}" for m, c in v.markers.most_common(5)) + (", ..." if len(v.markers) > 5 else ""))
     out_console.print(summary)
     if v.problems:
         t = Table(title=f"problems ({len(v.problems)})")

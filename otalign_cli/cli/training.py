@@ -160,10 +160,16 @@ def train(
         log_file = log.open("a", encoding="utf-8") if log else None
     except OSError as err:
         fail(f"{log}: cannot write the training log ({err.strerror or err})")
+    skipped: list[Path] = []
     try:
-        examples = [e for root, path in zip(roots, resolved) for e in load_corpus(root, language=lang, aligned=path in marked)]
+        examples = [e for root, path in zip(roots, resolved)
+                    for e in load_corpus(root, language=lang, aligned=path in marked, skipped=skipped)]
     except OtalignError as err:
         fail(str(err))
+    if skipped:
+        err_console.print(f"left out {len(skipped)} transcript(s) marking unknown speech or noise "
+                          f"(<unk>, [noise]), which have no phones to learn there: {skipped[0]}"
+                          + (", ..." if len(skipped) > 1 else ""), highlight=False)
     if not examples:
         fail(f"{corpus}: no audio with transcripts found")
     with _training_progress() as progress:

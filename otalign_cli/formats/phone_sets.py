@@ -2,7 +2,7 @@
 
 The models do not mark stress, so each ARPAbet vowel gets one IPA symbol: AH is written as the
 schwa it mostly is in running speech (CMUdict's stressed AH1, [ʌ], is not told apart) and ER as
-[ɚ]. ``spn`` (speech whose words are unknown) stays ``spn``.
+[ɚ]. ``spn`` (speech whose words are unknown) and ``nsn`` (a bracketed event) stay as they are.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from num2words import num2words
 
-from otalign_cli.text.phones import UNKNOWN_WORD
+from otalign_cli.text.phones import EVENT_WORD, UNKNOWN_WORD
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 _DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": " ", "\u2014": " ", "\u2015": " "})
@@ -27,6 +27,10 @@ _RE_MONEY = re.compile(r"^([$\u00a3\u20ac])(\d[\d,]*)(?:\.(\d{1,2}))?$")
 _RE_PERCENT = re.compile(r"^(\d[\d,]*(?:\.\d+)?)%$")
 _RE_NUMBER = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$|^\d+(\.\d+)?$")
 _RE_DECADE = re.compile(r"^(\d{4})'?s$")
+# A marker in brackets ("[laughter]", "{noise}", "<unk>", "[laughs loudly]") or else one token.
+_RE_TOKEN = re.compile(r"(\[[^\[\]]*\]|\{[^{}]*\}|<[^<>]*>)|([^\s\[{<]+|\S)")
+# Markers of a pause: dropped, since the aligner finds pauses without being told.
+PAUSE_MARKERS = frozenset({"s", "/s", "sil", "silence", "pause"})
 
 
 @dataclass(frozen=True)
@@ -114,13 +118,24 @@ def normalize_transcript(text: str) -> list[WrittenWord]:
 
     Tokens made only of punctuation are dropped (they are not spoken); "&", "%" and similar
     symbols standing alone are spoken; ``<unk>`` marks a stretch of speech whose words are unknown.
+    A marker in brackets, as corpora write noises and other events ("[laughter]", "{breath}",
+    "<noise>"), keeps its name and is spoken as ``EVENT_WORD``: something that may take time or
+    not be heard at all. Pause markers ("<sil>", "[pause]", "<s>") are dropped. Words in
+    parentheses are spoken words.
     """
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).translate(_DASHES)
     out: list[WrittenWord] = []
-    for raw in text.split():
-        if raw.lower().strip(".,;:!?") == UNKNOWN_WORD:
-            out.append(WrittenWord(UNKNOWN_WORD, (UNKNOWN_WORD,), raw))
+    for m in _RE_TOKEN.finditer(text):
+        if m.group(1):
+            inner = " ".join(m.group(1)[1:-1].split()).lower()
+            if inner in PAUSE_MARKERS:
+                continue
+            if inner == UNKNOWN_WORD[1:-1]:
+                out.append(WrittenWord(UNKNOWN_WORD, (UNKNOWN_WORD,), m.group(1)))
+            else:
+                out.append(WrittenWord(" ".join(m.group(1).split()), (EVENT_WORD,), m.group(1)))
             continue
+        raw = m.group(2)
         core = raw.strip(_EDGE_PUNCT)
         if raw.endswith("%") and core and core[-1].isdigit():
             core += "%"
@@ -132,3 +147,8 @@ def normalize_transcript(text: str) -> list[WrittenWord]:
         if spoken:
             out.append(WrittenWord(core, tuple(spoken), raw))
     return out
+
+
+def is_marker(word: WrittenWord) -> bool:
+    """Whether ``word`` is ``<unk>`` or a bracketed marker: no words to pronounce."""
+    return word.spoken in ((UNKNOWN_WORD,), (EVENT_WORD,))

@@ -11,6 +11,9 @@ PHONES: tuple[str, ...] = (
 SILENCE = "sil"
 UNKNOWN_WORD = "<unk>"  # written in a transcript where the words are unknown (any speech, any length)
 UNKNOWN_PHONE = "spn"  # its one pseudo-phone, as in the Montreal Forced Aligner's output
+EVENT_WORD = "<event>"  # how a bracketed marker ("[laughter]", "{noise}") is spoken: an event, maybe inaudible
+EVENT_PHONE = "nsn"  # its one pseudo-phone ("non-spoken noise", as Kaldi's recipes call it)
+PSEUDO_PHONES = (UNKNOWN_PHONE, EVENT_PHONE)  # in this order past the vocabulary: ids V and V + 1
 BLANK = "<b>"
 VOWELS = frozenset({"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"})
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from otalign_cli.errors import OtalignError
 from otalign_cli.text.dictionary import Dictionary
 from otalign_cli.text.languages import DEFAULT_LANGUAGE, get_language
-from otalign_cli.text.normalize import WrittenWord
-from otalign_cli.text.phones import UNKNOWN_PHONE, UNKNOWN_WORD
+from otalign_cli.text.normalize import WrittenWord, is_marker
+from otalign_cli.text.phones import EVENT_PHONE, EVENT_WORD, UNKNOWN_PHONE, UNKNOWN_WORD
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ def pronounce_word(word: str, user: Dictionary | None = None, language: str = DE
     then its guess (G2P); ``ValueError`` if it cannot be pronounced."""
     if word == UNKNOWN_WORD:
         return (UNKNOWN_PHONE,), False
+    if word == EVENT_WORD:
+        return (EVENT_PHONE,), False
     if user is not None and word in user:
         return user.get(word)[0], False
     lang = get_language(language)
@@ -72,17 +74,17 @@ def pronounce_transcript(text: str, source: str | None = None, user: Dictionary 
     A token the user's dictionary has as written ("covid-19", "3d") is taken whole, before
     normalization would expand it; its other words are looked up one by one."""
     words = get_language(language).normalize(text)
-    if all(w.written == UNKNOWN_WORD for w in words):
+    if all(is_marker(w) for w in words):
         raise OtalignError(source, "transcript is empty (no words to align)")
     phones: list[str] = []
     owner: list[int] = []
     oov: list[str] = []
     alternatives: list[tuple[tuple[str, ...], ...]] = []
     for i, w in enumerate(words):
-        if user is not None and w.written != UNKNOWN_WORD and len(w.spoken) > 1 and w.written in user:
+        if user is not None and not is_marker(w) and len(w.spoken) > 1 and w.written in user:
             w = WrittenWord(w.written, (w.written.lower(),), w.raw)
             words[i] = w
-        alts = variants_of(w.spoken[0], user, language) if len(w.spoken) == 1 and w.written != UNKNOWN_WORD else ()
+        alts = variants_of(w.spoken[0], user, language) if len(w.spoken) == 1 and not is_marker(w) else ()
         alternatives.append(alts if len(alts) > 1 else ())
         for spoken in w.spoken:
             try:
