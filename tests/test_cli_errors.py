@@ -337,3 +337,23 @@ def test_unwritable_outputs_fail_before_the_work(example, command):
     proc = run_cli(command, *args)
     assert proc.returncode == 1 and proc.stderr.strip() == f"error: {target}: cannot write here (a parent is a file)"
     assert time.time() - t0 < 30
+
+
+def test_a_recording_made_50_db_low_aligns_as_at_its_level(example):
+    """The log-mel floor is absolute: before quiet files were raised, this one was 63 ms off (mean)."""
+    import json as _json
+
+    from otalign_cli.features import level_gain, log_mel
+
+    wav, txt = example
+    audio, sr = sf.read(wav, dtype="float32")
+    quiet = audio * 10 ** (-50 / 20)
+    assert level_gain(torch.from_numpy(audio)) == 1.0 and level_gain(torch.zeros(sr)) == 1.0
+    # raised to -26 dBFS, not to this file's own level: a few of the quietest bins stay under the floor
+    diff = (log_mel(torch.from_numpy(quiet)) - log_mel(torch.from_numpy(audio))).abs()
+    assert float(diff.mean()) < 0.01 and float((diff > 0.05).float().mean()) < 0.03
+    sf.write(wav.with_name("quiet.wav"), quiet, sr, subtype="FLOAT")
+    for name in (wav, wav.with_name("quiet.wav")):
+        assert run_cli("align", name, txt, "-f", "json", "--no-ctc", "-q").returncode == 0
+    plain, low = (_json.loads(wav.with_name(f"{n}.json").read_text())["words"] for n in ("dashwood", "quiet"))
+    assert max(abs(a["start"] - b["start"]) for a, b in zip(plain, low)) < 0.005
