@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,9 +36,9 @@ from otalign_cli.metrics import delay_summary
 from otalign_cli.model import AlignmentModel
 from otalign_cli.results import AlignStats, Alignment, Choice, FileResult, Segment, Utterance
 from otalign_cli.text.dictionary import Dictionary
-from otalign_cli.text.files import read_utf8
+from otalign_cli.text.cues import SourceCue, read_transcript, with_word_counts
 from otalign_cli.text.phones import PSEUDO_PHONES, SILENCE
-from otalign_cli.text.languages import DEFAULT_LANGUAGE
+from otalign_cli.text.languages import DEFAULT_LANGUAGE, get_language
 from otalign_cli.text.pronounce import Pronunciation, pronounce_transcript
 
 def _to_alignment(spans: Spans, pron: Pronunciation, frame_shift: float, duration: float,
@@ -100,20 +100,22 @@ class Prepared:
     text: str = ""  # the transcript as written, whitespace collapsed
     energy: np.ndarray | None = None  # short-time energy in dB (``alignment.endpoints``), for the pause edges
     change: np.ndarray | None = None  # spectral change (``alignment.landmarks``), for the phone edges
+    cues: list[SourceCue] = field(default_factory=list)  # a subtitle transcript's cues, with their word counts
 
 
 def prepare(audio_path: Path, transcript_path: Path, lexicon: Dictionary | None = None,
             language: str = DEFAULT_LANGUAGE) -> Prepared:
     """Read and check one file's transcript and audio, the transcript pronounced in ``language``
     (the aligning model's, ``ModelConfig.language``); raises ``OtalignError`` naming the file."""
-    text = read_utf8(transcript_path, "transcript")
+    text, cues = read_transcript(transcript_path)
     pron = pronounce_transcript(text, str(transcript_path), lexicon, language)
+    cues = (with_word_counts(cues, get_language(language).normalize, len(pron.words)) or []) if cues else []
     t0 = time.perf_counter()  # speed counts the audio path, not the one-time lexicon load
     samples = load_audio(audio_path)
     if samples.size < min_samples():
         raise OtalignError(audio_path, f"audio too short: {samples.size} samples ({samples.size / SAMPLE_RATE * 1000:.1f} ms), "
                                        "less than one 25 ms analysis frame")
-    return _prepared(audio_path, transcript_path, pron, text, samples, t0)
+    return replace(_prepared(audio_path, transcript_path, pron, text, samples, t0), cues=cues)
 
 
 def _prepared(audio_path: Path, transcript_path: Path, pron: Pronunciation, text: str, samples: np.ndarray,
@@ -321,7 +323,7 @@ def finish(p: Prepared, out: ModelOutput, cout: ModelOutput | None, model: Align
         traces.update(ctc_frame_shift=ctc_model.frame_shift, ctc_blank=post[:, 0].numpy(),
                       ctc_token=post[:, 1:].max(1).values.numpy())
     return FileResult(audio_path, p.transcript, duration, reading.name, ot, ctc, stats, traces,
-                      [Utterance("", 0.0, duration, p.text)])
+                      [Utterance("", 0.0, duration, p.text)], cues=p.cues)
 
 
 def _shifted(al: Alignment, dt: float, speaker: str, first_word: int) -> Alignment:

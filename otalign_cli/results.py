@@ -104,4 +104,5 @@ class FileResult:
     stats: AlignStats
     traces: dict = field(default_factory=dict)  # per-frame model outputs for plotting (numpy)
     utterances: list[Utterance] = field(default_factory=list)  # what the transcript said, where
+    cues: list = field(default_factory=list)  # a subtitle transcript's cues (text.cues.SourceCue), kept in SRT/VTT
     adapted: bool = False  # aligned by a copy of the OTTC model whose heads were tuned on the transcripts (--adapt)

@@ -18,7 +18,7 @@ from pathlib import Path
 from otalign_cli.audio import inspect_audio
 from otalign_cli.batch import AUDIO_EXTS, discover, tsv_field
 from otalign_cli.errors import OtalignError
-from otalign_cli.text.files import read_utf8
+from otalign_cli.text.cues import read_transcript
 from otalign_cli.text.dictionary import Dictionary
 from otalign_cli.text.languages import DEFAULT_LANGUAGE
 from otalign_cli.text.normalize import is_marker
@@ -52,7 +52,7 @@ def _texts(transcript: Path) -> list[tuple[str, str, float]]:
     if names_speakers(transcript):
         return [(f"{u.speaker} {u.start:.2f}-{u.end:.2f} s", u.text, u.end - u.start)
                 for u in read_utterances(transcript)]
-    text = read_utf8(transcript, "transcript")
+    text, _ = read_transcript(transcript)
     return [("", text, -1.0)]
 
 
@@ -80,7 +80,7 @@ def validate_corpus(corpus: Path, lexicon: Dictionary | None = None, frame_shift
         except OtalignError as err:
             found.append(Problem(rel, "audio", err.message))
         if item.transcript is None:
-            found.append(Problem(rel, "no transcript", "no same-stem .txt, .lab or .TextGrid"))
+            found.append(Problem(rel, "no transcript", "no same-stem .txt, .lab, .TextGrid, .srt or .vtt"))
         else:
             try:
                 utterances = _texts(item.transcript)

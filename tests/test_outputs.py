@@ -5,7 +5,9 @@ timestamps), the csv module, pympi and ElementTree for ELAN."""
 import csv
 import json
 import re
+import tempfile
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pympi
 import pytest
@@ -179,3 +181,77 @@ def test_textgrid_times_near_zero_read_back(tmp_path):
     assert [lab for *_, lab in tiers["phones"]] == ["DH", "AH", "P"]
     assert tiers["phones"][0][0] == 0.0 and tiers["words"][1][1] == pytest.approx(0.90001)
     ptg.openTextgrid(str(path), includeEmptyIntervals=True)  # the blank-filled form parses too
+
+
+LATE_SRT = """1
+00:00:03,000 --> 00:00:05,000
+And Mr. John Dashwood
+had then leisure
+
+2
+00:00:05,000 --> 00:00:05,500
+\u266a \u266a
+
+3
+00:00:05,500 --> 00:00:09,500
+- to consider how much there might be
+<i>prudently</i> in his power to do for them.
+"""
+
+
+def test_subtitles_are_read_as_transcripts_text_only():
+    from otalign_cli.text.cues import cues_text, read_cues
+
+    tmp = Path(tempfile.mkdtemp())
+    vtt = tmp / "a.vtt"
+    vtt.write_text("WEBVTT\n\nNOTE made by hand\n\n00:00:01.000 --> 00:00:02.500\n<v Anna>Tom &amp; <i>Jerry</i>\n\n"
+                   "00:00:00.500 --> 00:00:01.000\nfirst\n\n00:00:03.000 --> 00:00:04.000\n \n")
+    cues = read_cues(vtt)  # in time order, the empty cue left out, tags, voice and NOTE dropped
+    assert [(c.start, c.end, c.lines) for c in cues] == [(0.5, 1.0, ("first",)), (1.0, 2.5, ("Tom & Jerry",))]
+    assert cues_text(cues) == "first\nTom & Jerry"
+    srt = tmp / "a.srt"
+    srt.write_text(LATE_SRT)
+    assert [c.lines for c in read_cues(srt)][2] == ("- to consider how much there might be",
+                                                     "prudently in his power to do for them.")
+
+
+def test_subtitles_in_come_out_retimed_with_their_cues_as_written(tmp_path):
+    wav, _ = copy_example(tmp_path)
+    (tmp_path / "late.srt").write_text(LATE_SRT)
+    proc = run_cli("align", wav, tmp_path / "late.srt", "-o", tmp_path / "retimed", "-f", "srt,vtt,json", "-q")
+    assert proc.returncode == 0, proc.stderr
+    words = json.loads((tmp_path / "retimed.json").read_text())["words"]
+    assert [w["word"] for w in words[:3]] == ["And", "Mr", "John"] and len(words) == 22
+    cues = list(webvtt.from_srt(str(tmp_path / "retimed.srt")))
+    assert [c.text for c in cues] == ["And Mr. John Dashwood\nhad then leisure", "\u266a \u266a",
+                                      "- to consider how much there might be\nprudently in his power to do for them."]
+    ms = [(c.start_time.in_milliseconds(), c.end_time.in_milliseconds()) for c in cues]
+    assert ms[0] == (round(words[0]["start"] * 1000), round(words[6]["end"] * 1000))  # 2 s earlier than written
+    assert ms[2] == (round(words[7]["start"] * 1000), round(words[-1]["end"] * 1000))
+    assert ms[0][1] <= ms[1][0] <= ms[1][1] <= ms[2][0]  # the wordless cue squeezed into the gap between them
+    vtt = list(webvtt.read(str(tmp_path / "retimed.vtt")))
+    assert [(c.start_time.in_milliseconds(), c.end_time.in_milliseconds()) for c in vtt] == ms
+
+
+def test_unreadable_subtitles_are_one_line(tmp_path):
+    wav, _ = copy_example(tmp_path)
+    (tmp_path / "bad.vtt").write_text("not subtitles at all")
+    (tmp_path / "empty.srt").write_text("1\n00:00:01,000 --> 00:00:02,000\n\n")
+    for name, says in (("bad.vtt", "cannot read VTT subtitles"), ("empty.srt", "subtitles have no cue with text")):
+        proc = run_cli("align", wav, tmp_path / name, "-o", tmp_path / "x", "-q")
+        assert proc.returncode == 1 and f"{name}: {says}" in proc.stderr and "Traceback" not in proc.stderr
+        assert not list(tmp_path.glob("x.*"))
+
+
+def test_batch_and_validate_take_same_stem_subtitles(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    copy_example(corpus)
+    (corpus / "dashwood.txt").unlink()
+    (corpus / "dashwood.srt").write_text(LATE_SRT)
+    proc = run_cli("validate", corpus)
+    assert proc.returncode == 0 and "would align" in proc.stdout, proc.stdout + proc.stderr
+    proc = run_cli("batch", corpus, tmp_path / "out", "-f", "srt", "--no-ctc")
+    assert proc.returncode == 0, proc.stderr
+    cues = list(webvtt.from_srt(str(tmp_path / "out" / "dashwood.srt")))
+    assert len(cues) == 3 and cues[0].start_time.in_milliseconds() < 1000  # written at 3 s, retimed

@@ -10,7 +10,8 @@ from pathlib import Path
 from otalign_cli.results import Suspect
 
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3")
-TRANSCRIPT_EXTS = (".txt", ".lab", ".TextGrid")  # a TextGrid transcript has one tier of utterances per speaker
+# a TextGrid transcript has one tier of utterances per speaker; subtitles are retimed (text.cues)
+TRANSCRIPT_EXTS = (".txt", ".lab", ".TextGrid", ".srt", ".vtt")
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ class Outcome:
 
 
 def discover(corpus: Path) -> list[Item]:
-    """Audio files under ``corpus`` (any depth), each with its same-stem .txt/.lab/.TextGrid if there is one.
+    """Audio files under ``corpus`` (any depth), each with its same-stem transcript if there is one
+    (the first of ``TRANSCRIPT_EXTS`` present).
 
     The speaker is the first folder under the root (MFA's convention), "" for files at the top.
     """

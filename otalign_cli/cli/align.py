@@ -91,7 +91,7 @@ def report_table(res, min_confidence: float | None = None) -> Table:
 @app.command()
 def align(
     audio: Annotated[Path, typer.Argument(help="Recording: wav, flac, ogg or mp3, any sample rate.")],
-    transcript: Annotated[Path, typer.Argument(help="UTF-8 text file with what is said.")],
+    transcript: Annotated[Path, typer.Argument(help="UTF-8 text file with what is said; or a TextGrid with a tier per speaker, or SRT/VTT subtitles to retime.")],
     output_arg: Annotated[Optional[str], typer.Option("-o", "--output", help="Output path (each format swaps in its own extension), or a folder (an existing one, or any path ending in /). Default: next to the audio.")] = None,
     fmt: FormatOption = ["textgrid"],  # noqa: B006
     model: ModelOption = None,

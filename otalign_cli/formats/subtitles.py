@@ -4,6 +4,9 @@ A cue ends at a sentence end, before a pause longer than ``MAX_GAP``, where the 
 changes, or where one more word would break the limits (``OutputOptions``: characters per line,
 lines per cue, seconds per cue). WebVTT cues carry each word's start as an inline timestamp
 (karaoke-style highlighting in players that support it) and the speaker as a voice span.
+When the transcript was itself subtitles (``text.cues``), its cues are kept as written, lines
+and all, each retimed from its first word's start to its last word's end; a cue without words
+("♪") keeps its times as far as the gap between its retimed neighbours allows.
 """
 
 from __future__ import annotations
@@ -27,9 +30,13 @@ class Cue:
     end: float
     words: tuple[Segment, ...]
     speaker: str = ""
+    written: tuple[str, ...] = ()  # the lines as the transcript's own cue had them
+
 
     def lines(self, opts: OutputOptions) -> list[tuple[Segment, ...]]:
         """The words on as few lines as hold them, with the lines as even as they can be."""
+        if self.written:
+            return []
         texts = [_text(w) for w in self.words]
         n_lines = 1
         while not _fits(texts, opts, n_lines) and n_lines < len(texts):
@@ -106,6 +113,29 @@ def make_cues(words: list[Segment], opts: OutputOptions) -> list[Cue]:
     return cues
 
 
+def retimed_cues(res: FileResult) -> list[Cue]:
+    """The transcript's own cues, each spanning its words as aligned."""
+    spans, i = [], 0
+    for c in res.cues:
+        n = sum(c.words)
+        spans.append(tuple(res.ot.words[i:i + n]))
+        i += n
+    out: list[Cue] = []
+    for k, (c, words) in enumerate(zip(res.cues, spans)):
+        if words:
+            out.append(Cue(words[0].start, words[-1].end, words, written=c.lines))
+            continue
+        lo = out[-1].end if out else 0.0
+        hi = next((w[0].start for w in spans[k + 1:] if w), res.duration)
+        start = min(max(c.start, lo), hi)
+        out.append(Cue(start, max(min(c.end, hi), start), (), written=c.lines))
+    return out
+
+
+def _cues(res: FileResult, opts: OutputOptions) -> list[Cue]:
+    return retimed_cues(res) if res.cues else make_cues(res.ot.words, opts)
+
+
 def _ms(t: float) -> int:
     return max(0, round(t * 1000))
 
@@ -121,7 +151,7 @@ def _stamp(t: float, sep: str) -> str:
 def srt_text(cues: list[Cue], opts: OutputOptions) -> str:
     blocks = []
     for i, c in enumerate(cues, 1):
-        lines = [" ".join(_text(w) for w in line) for line in c.lines(opts)]
+        lines = list(c.written) or [" ".join(_text(w) for w in line) for line in c.lines(opts)]
         if c.speaker:
             lines[0] = f"{c.speaker}: {lines[0]}"
         blocks.append(f"{i}\n{_stamp(c.start, ',')} --> {_stamp(c.end, ',')}\n" + "\n".join(lines) + "\n")
@@ -143,6 +173,7 @@ def vtt_text(cues: list[Cue], opts: OutputOptions) -> str:
                 stamp = f"<{_stamp(w.start, '.')}>" if _ms(c.start) < _ms(w.start) < _ms(c.end) else ""
                 parts.append(stamp + _vtt_escape(_text(w)))
             rendered.append(" ".join(parts))
+        rendered += [_vtt_escape(line) for line in c.written]  # as written: no word stamps to place
         if c.speaker:
             rendered[0] = f"<v {_vtt_escape(c.speaker)}>" + rendered[0]
         out += [str(i), f"{_stamp(c.start, '.')} --> {_stamp(c.end, '.')}", *rendered, ""]
@@ -150,11 +181,11 @@ def vtt_text(cues: list[Cue], opts: OutputOptions) -> str:
 
 
 def _render_srt(res: FileResult, ctx: OutputContext):
-    return (srt_text(make_cues(res.ot.words, ctx.options), ctx.options),)
+    return (srt_text(_cues(res, ctx.options), ctx.options),)
 
 
 def _render_vtt(res: FileResult, ctx: OutputContext):
-    return (vtt_text(make_cues(res.ot.words, ctx.options), ctx.options),)
+    return (vtt_text(_cues(res, ctx.options), ctx.options),)
 
 
 register(OutputFormat("srt", (".srt",), _render_srt, "SubRip subtitles: cues of whole words"))
