@@ -80,7 +80,7 @@ def validate_corpus(corpus: Path, lexicon: Dictionary | None = None, frame_shift
         except OtalignError as err:
             found.append(Problem(rel, "audio", err.message))
         if item.transcript is None:
-            found.append(Problem(rel, "no transcript", "no same-stem .txt, .lab, .TextGrid, .srt or .vtt"))
+            found.append(Problem(rel, "no transcript", "no same-stem .txt, .lab, .TextGrid, .eaf, .srt or .vtt"))
         else:
             try:
                 utterances = _texts(item.transcript)

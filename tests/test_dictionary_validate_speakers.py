@@ -178,3 +178,32 @@ def test_outputs_never_overwrite_a_textgrid_transcript(tmp_path):
     proc = run_cli("batch", c, c, "--overwrite")
     assert proc.returncode == 2 and "would overwrite an input of the corpus" in proc.stderr
     assert tg.read_bytes() == before and "Traceback" not in proc.stderr
+
+
+def test_two_speaker_elan_transcript(tmp_path):
+    import pympi
+
+    c = tmp_path / "corpus"
+    c.mkdir()
+    wav = c / "talk.wav"
+    shutil.copy(EXAMPLE_WAV, wav)
+    eaf = pympi.Elan.Eaf()
+    eaf.add_linked_file(str(wav))
+    eaf.add_tier("Alice")
+    eaf.add_tier("Bob")
+    eaf.add_annotation("Alice", 100, 3000, "And Mr. John Dashwood had then leisure to")
+    eaf.add_annotation("Bob", 3300, 6900, "how much there might be prudently in his power to do for them.")
+    eaf.add_linguistic_type("translation", "Symbolic_Association", False)
+    eaf.add_tier("Bob-en", "translation", "Bob")  # a dependent tier: its text is not more speech
+    eaf.add_ref_annotation("Bob-en", "Bob", 4000, "wie viel er tun konnte")
+    eaf.to_file(str(c / "talk.eaf"))
+    assert run_cli("validate", c).returncode == 0
+    proc = run_cli("batch", c, tmp_path / "out", "-f", "textgrid", "--no-ctc")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    tg = ptg.openTextgrid(str(tmp_path / "out" / "talk.TextGrid"), includeEmptyIntervals=False)
+    alice, bob = (tg.getTier(f"{s} - words").entries for s in ("Alice", "Bob"))
+    assert [e.label for e in alice][:2] == ["And", "Mr"] and [e.label for e in bob][-1] == "them"
+    assert all(3.3 - 1e-6 <= e.start and e.end <= 6.9 + 1e-6 for e in bob) and not any("Bob-en" in t for t in tg.tierNames)
+    (c / "talk.eaf").write_text("<not an ELAN file")
+    proc = run_cli("align", wav, c / "talk.eaf", "-o", tmp_path / "x")
+    assert proc.returncode == 1 and "talk.eaf: cannot read ELAN file" in proc.stderr and "Traceback" not in proc.stderr

@@ -10,8 +10,8 @@ from pathlib import Path
 from otalign_cli.results import Suspect
 
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3")
-# a TextGrid transcript has one tier of utterances per speaker; subtitles are retimed (text.cues)
-TRANSCRIPT_EXTS = (".txt", ".lab", ".TextGrid", ".srt", ".vtt")
+# a TextGrid or ELAN transcript has one tier of utterances per speaker; subtitles are retimed (text.cues)
+TRANSCRIPT_EXTS = (".txt", ".lab", ".TextGrid", ".eaf", ".srt", ".vtt")
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ def report_table(res, min_confidence: float | None = None) -> Table:
 @app.command()
 def align(
     audio: Annotated[Path, typer.Argument(help="Recording: wav, flac, ogg or mp3, any sample rate.")],
-    transcript: Annotated[Path, typer.Argument(help="UTF-8 text file with what is said; or a TextGrid with a tier per speaker, or SRT/VTT subtitles to retime.")],
+    transcript: Annotated[Path, typer.Argument(help="UTF-8 text file with what is said; or a TextGrid or ELAN file with a tier per speaker, or SRT/VTT subtitles to retime.")],
     output_arg: Annotated[Optional[str], typer.Option("-o", "--output", help="Output path (each format swaps in its own extension), or a folder (an existing one, or any path ending in /). Default: next to the audio.")] = None,
     fmt: FormatOption = ["textgrid"],  # noqa: B006
     model: ModelOption = None,
@@ -194,7 +194,7 @@ def plot(
     if output.exists() and not overwrite:
         fail(f"{output}: output exists (use --overwrite to replace it)")
     if names_speakers(transcript):
-        fail(f"{transcript}: plot takes a plain text transcript, not a TextGrid with speaker tiers", code=2)
+        fail(f"{transcript}: plot takes a plain text transcript, not a TextGrid or ELAN file with speaker tiers", code=2)
     if end is not None and end <= start:
         fail(f"--end ({end}) must be after --start ({start})", code=2)
     if end is not None and end - start < MIN_PLOT_SECONDS:
