@@ -32,7 +32,6 @@ class Cue:
     speaker: str = ""
     written: tuple[str, ...] = ()  # the lines as the transcript's own cue had them
 
-
     def lines(self, opts: OutputOptions) -> list[tuple[Segment, ...]]:
         """The words on as few lines as hold them, with the lines as even as they can be."""
         if self.written:
