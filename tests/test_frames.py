@@ -81,12 +81,15 @@ def test_resegment_moves_boundaries_to_the_evidence():
     assert on_half.tolist() == pytest.approx([0.21, 0.485, 0.715], abs=0.006)  # half-way
 
 
-def test_resegment_leaves_unknown_speech_alone():
+def test_resegment_leaves_unknown_speech_alone_and_the_phones_around_it_inside():
     model = Oracle(CFG)
-    onset = torch.tensor([0.1, 0.3], dtype=torch.float64)
-    offset = torch.tensor([0.3, 0.5], dtype=torch.float64)
-    on, off = resegment(model, _feats([0] * 60), onset, offset, ["AA", "<unk>"], [True, True], 0.6)
-    assert torch.equal(on, onset) and torch.equal(off, offset)
+    onset = torch.tensor([0.1, 0.3, 0.45], dtype=torch.float64)
+    offset = torch.tensor([0.3, 0.45, 0.5], dtype=torch.float64)
+    # AA everywhere before the unknown stretch, S from 0.45 s on
+    on, off = resegment(model, _feats([0] * 45 + [1] * 15), onset, offset, ["AA", "<unk>", "S"], [True] * 3, 0.6)
+    assert float(on[1]) == 0.3 and float(off[1]) == 0.45  # as the anchoring path gave it
+    assert float(on[0]) == pytest.approx(0.05, abs=0.006) and float(off[0]) == pytest.approx(0.3)  # half-way to 0
+    assert float(on[2]) == pytest.approx(0.45) and 0.45 < float(off[2]) <= 0.6  # S kept after the unknown stretch
 
 
 def test_frame_scores_run_the_model_on_training_sized_chunks_with_context():

@@ -181,7 +181,9 @@ def test_a_bracketed_event_covers_a_noise_and_takes_nothing_where_none_is(exampl
     quiet = _align(example, tmp_path, marked, "quiet")  # an annotator's marker over nothing audible
     got = _times(quiet)
     assert got["[noise]"][1] - got["[noise]"][0] <= 0.04
-    assert all(abs(got[w][0] - clean[w][0]) < 0.06 for w in clean), "the other words keep their times"
+    # read as if the marker were not there: the words keep their times, its neighbours give it a frame
+    assert all(abs(got[w][k] - clean[w][k]) < 1e-3 for w in clean if w not in ("Dashwood", "had") for k in (0, 1))
+    assert abs(got["had"][0] - clean["had"][0]) < 0.06 and got["[noise]"][1] <= got["had"][0]
     event = next(w for w in quiet["words"] if w["word"] == "[noise]")
     assert [p["phone"] for p in event["phones"]] == ["nsn"] and "unknown speech" in quiet["stats"]["ctc_skipped"]
 
@@ -198,3 +200,19 @@ def test_a_bracketed_event_covers_a_noise_and_takes_nothing_where_none_is(exampl
     assert abs(got["[noise]"][0] - at) < 0.06 and abs(got["[noise]"][1] - (at + 0.4)) < 0.06
     for word in ("John", "had", "consider", "them"):
         assert abs(got[word][0] - clean[word][0] - (0.4 if clean[word][0] >= at else 0)) < 0.06, word
+
+
+def test_an_inaudible_event_is_put_back_between_its_neighbours():
+    from otalign_cli.alignment.readouts.read import _inaudible_events, _with_events
+
+    v = 40
+    targets = torch.tensor([3, 5, v + 1, 7, v + 1, v + 1, 9])
+    tok_path = np.array([0, 0, 1, 1, 1, 2, 3, 3, 4, 4, 4, -1, 5, 6, 6])  # the second event has 3 frames
+    assert _inaudible_events(targets, tok_path, v).tolist() == [False, False, True, False, False, True, False]
+    inaudible = _inaudible_events(targets, tok_path, v)
+    inaudible[4] = True  # (as if) all three are inaudible
+    read = Spans(torch.tensor([0.0, 2.0, 5.0, 13.0], dtype=torch.float64),
+                 torch.tensor([2.0, 5.5, 8.0, 15.0], dtype=torch.float64))  # tokens 0, 1, 3, 6
+    sp = _with_events(read, inaudible, tok_path)
+    assert sp.onset.tolist() == [0.0, 2.0, 5.0, 6.0, 8.0, 12.0, 13.0]
+    assert sp.offset.tolist() == [2.0, 5.0, 6.0, 8.0, 11.0, 13.0, 15.0]  # token 1 cut back to make room

@@ -19,17 +19,20 @@ from otalign_cli.text.phones import PSEUDO_PHONES, SILENCE
 LONG_SECONDS = 10.0  # past this, readouts run piece by piece between anchors
 PIECE_SECONDS = 5.0  # about this long per piece: the refine readout drifts over longer stretches with pauses
 GARBAGE_LOGP = math.log(0.2)  # per-frame score of unknown speech: below a matching phone, above a wrong one
-# A bracketed event ("[noise]") may be inaudible, so it scores a frame as silence or as this share
-# of the frame's best phone: it takes what the transcript's phones do not explain and leaves them
-# what they do. On 18 files of the TIMIT sample (bench/markers.py --limit 20), against the flat
-# score of <unk>: a marker over nothing took 20 ms instead of 34 and the other words moved 13 ms
-# instead of 23; over a noise, the edges were as far off (139 against 134 ms).
-EVENT_SHARE = math.log(0.3)
 # Per-frame score of untranscribed speech between two words (anchoring path). Higher finds more
 # missing words and raises more false suspects: with the stage-5 models, 0.05 let 2 of 3 deleted
 # word pairs be absorbed (bench/imperfect_transcripts.py), 0.1 flagged 4 of 60 correctly read
 # real files and cost 1.5 ms of phone error there (bench/human_labelled.py); 0.07 neither.
 FILLER_LOGP = math.log(0.07)
+# A bracketed event ("[noise]") may be inaudible, so it scores a frame as silence, as this share
+# of the frame's best phone, or just above untranscribed speech (so that a noise goes to the event
+# written there, not to a missing word): it takes what the transcript's phones do not explain and
+# leaves them what they do. On the TIMIT sample (bench/markers.py, 58 files), with this score,
+# readouts.read.INAUDIBLE_FRAMES and the frame model run around events: a marker over nothing
+# moved the other words 3 ms (15 ms with a share of 0.3, no floor, neither of the other two), and
+# one over 0.4 s of noise had its edges 110 ms off (103).
+EVENT_SHARE = math.log(0.1)
+EVENT_FLOOR = FILLER_LOGP + math.log(1.2)
 BEAM, MAX_BEAM = 128, 1024  # states in the anchoring beam Viterbi (about 7 s of speech)
 
 
@@ -57,7 +60,8 @@ def find_anchors(log_probs: torch.Tensor, targets: torch.Tensor, word_of_phone: 
                  vocab: tuple[str, ...], frame_shift: float) -> Anchors:
     """Anchors of one file from its phone log-posteriors (N, V); ``<unk>`` targets (id V) match
     a garbage column that every frame scores at ``GARBAGE_LOGP``, bracketed events (id V + 1) one
-    that scores a frame as silence or ``EVENT_SHARE`` of its best phone. The optional state between
+    that scores a frame as silence, ``EVENT_SHARE`` of its best phone or ``EVENT_FLOOR``,
+    whichever is highest. The optional state between
     words scores a frame as silence or, at ``FILLER_LOGP``, as speech the transcript lacks, so
     a missing word is parked there instead of being forced onto its neighbours."""
     if SILENCE not in vocab:
@@ -67,7 +71,7 @@ def find_anchors(log_probs: torch.Tensor, targets: torch.Tensor, word_of_phone: 
     lp = log_probs.clone()
     lp[:, sil] = lp[:, sil].clamp(min=FILLER_LOGP)
     if bool((targets >= v).any()):
-        event = torch.maximum(lp[:, sil], log_probs.max(1).values + EVENT_SHARE)
+        event = torch.maximum(lp[:, sil], log_probs.max(1).values + EVENT_SHARE).clamp(min=EVENT_FLOOR)
         lp = torch.cat([lp, torch.full((n, 1), GARBAGE_LOGP, dtype=lp.dtype), event[:, None]], 1)
     tok_path, pieces = anchor_segments(lp, targets.clamp(max=v + 1), word_end_mask(list(word_of_phone)), sil,
                                        round(PIECE_SECONDS / frame_shift))

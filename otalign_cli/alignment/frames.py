@@ -224,10 +224,11 @@ def _starts(score: np.ndarray, segs: list[Seg], cfg: FrameConfig, f0: int, f1: i
     return start
 
 
-def _pieces(segs: list[Seg], n: int) -> list[tuple[int, list[Seg], int, int]]:
-    """The segments cut in the middle of every pause of two frames or more: (index of the first
-    segment, the piece's segments with its cut pauses optional, first frame, one past the last)."""
-    pieces, first, f0 = [], 0, 0
+def _pieces(segs: list[Seg], n: int, f0: int = 0) -> list[tuple[int, list[Seg], int, int]]:
+    """The segments (over frames [f0, n)) cut in the middle of every pause of two frames or more:
+    (index of the first segment, the piece's segments with its cut pauses optional, first frame,
+    one past the last)."""
+    pieces, first = [], 0
     current: list[Seg] = []
     for j, (c, s, e, optional, k) in enumerate(segs):
         if c < 0 and not optional and e - s >= 2 * HOP and current:
@@ -244,43 +245,34 @@ def _pieces(segs: list[Seg], n: int) -> list[tuple[int, list[Seg], int, int]]:
 def resegment(model: FrameModel, feats: torch.Tensor, onset: torch.Tensor, offset: torch.Tensor,
               phones: list[str], word_end: list[bool], duration: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Onsets/offsets (s, float64) of ``phones`` moved ``pull`` of the way to where the frame
-    model places them (see the module's docstring); unchanged if a phone is outside the model's
-    inventory (``<unk>``). Where no path fits the whole file (phones squeezed tighter than three
-    frames each, around a transcript error say), it is read piece by piece between pauses, and
-    a piece where none fits keeps its times."""
+    model places them (see the module's docstring). A phone outside the model's inventory
+    (``<unk>``'s and an event's pseudo-phones) keeps its times, and the phones between two such
+    are re-segmented on their own, inside the time those leave them. Where no path fits a run
+    (phones squeezed tighter than three frames each, around a transcript error say), it is read
+    piece by piece between pauses, and a piece where none fits keeps its times."""
     cfg = model.cfg
     index = {p: i for i, p in enumerate(cfg.phones)}
-    if any(p not in index for p in phones) or not phones:
+    if not phones:
         return onset, offset
     on, off = onset.tolist(), offset.tolist()
-    # segments: leading pause, then each phone, a pause where the alignment has a gap, an optional
-    # pause at a word join without one, and a trailing pause; edge pauses may vanish
-    segs: list[Seg] = [(-1, 0.0, on[0], True, -1)]
-    for k, p in enumerate(phones):
-        if k > 0:
-            gap = on[k] - off[k - 1]
-            if gap >= HOP:
-                segs.append((-1, off[k - 1], on[k], False, -1))
-            elif word_end[k - 1]:
-                segs.append((-1, on[k], on[k], True, -1))
-        segs.append((index[p], on[k], off[k], False, k))
-    segs.append((-1, off[-1], duration, True, -1))
-    score = frame_scores(model, feats)
-    start = _starts(score, segs, cfg, 0, score.shape[0])
-    if start is None:
-        start = {}
-        for first, piece, f0, f1 in _pieces(segs, score.shape[0]):
-            got = _starts(score, piece, cfg, f0, f1) or {j: seg[1] for j, seg in enumerate(piece)}
-            for j, t in got.items():
-                start.setdefault(first + j, t)
-    entered = sorted(start)
     new_on, new_off = list(on), list(off)
-    for i, j in enumerate(entered):
-        k = segs[j][4]
-        if k < 0:
-            continue
-        new_on[k] = start[j]
-        new_off[k] = start[entered[i + 1]] if i + 1 < len(entered) else duration
+    known = [p in index for p in phones]
+    if any(known):
+        score = frame_scores(model, feats)
+        k = 0
+        while k < len(phones):
+            if not known[k]:
+                k += 1
+                continue
+            k1 = k
+            while k1 < len(phones) and known[k1]:
+                k1 += 1
+            t0, f0 = (off[k - 1], int(round(off[k - 1] / HOP))) if k > 0 else (0.0, 0)
+            t1, f1 = (on[k1], int(round(on[k1] / HOP))) if k1 < len(phones) else (duration, score.shape[0])
+            got = _resegment_run(score, cfg, [index[p] for p in phones[k:k1]], on[k:k1], off[k:k1],
+                                 word_end[k:k1], t0, t1, min(f0, score.shape[0]), min(max(f0, f1), score.shape[0]))
+            new_on[k:k1], new_off[k:k1] = got
+            k = k1
     w = cfg.pull
     mixed_on = [a + w * (b - a) for a, b in zip(on, new_on)]
     mixed_off = [a + w * (b - a) for a, b in zip(off, new_off)]
@@ -290,3 +282,38 @@ def resegment(model: FrameModel, feats: torch.Tensor, onset: torch.Tensor, offse
         mixed_off[k] = max(mixed_off[k], mixed_on[k] + MIN_PHONE)
     return (torch.tensor(mixed_on, dtype=torch.float64).clamp(0, duration),
             torch.tensor(mixed_off, dtype=torch.float64).clamp(0, duration))
+
+
+def _resegment_run(score: np.ndarray, cfg: FrameConfig, classes: list[int], on: list[float], off: list[float],
+                   word_end: list[bool], t0: float, t1: float, f0: int, f1: int) -> tuple[list[float], list[float]]:
+    """Where the frame model's Viterbi over [t0, t1) s (frames [f0, f1)) places a run of phones
+    (``classes``, with their readout times ``on``/``off``), each phone's onset and offset; the
+    readout's where no path fits."""
+    # segments: leading pause, then each phone, a pause where the alignment has a gap, an optional
+    # pause at a word join without one, and a trailing pause; edge pauses may vanish
+    segs: list[Seg] = [(-1, t0, on[0], True, -1)]
+    for k, c in enumerate(classes):
+        if k > 0:
+            gap = on[k] - off[k - 1]
+            if gap >= HOP:
+                segs.append((-1, off[k - 1], on[k], False, -1))
+            elif word_end[k - 1]:
+                segs.append((-1, on[k], on[k], True, -1))
+        segs.append((c, on[k], off[k], False, k))
+    segs.append((-1, off[-1], t1, True, -1))
+    start = _starts(score, segs, cfg, f0, f1)
+    if start is None:
+        start = {}
+        for first, piece, p0, p1 in _pieces(segs, f1, f0):
+            got = _starts(score, piece, cfg, p0, p1) or {j: seg[1] for j, seg in enumerate(piece)}
+            for j, t in got.items():
+                start.setdefault(first + j, t)
+    entered = sorted(start)
+    new_on, new_off = list(on), list(off)
+    for i, j in enumerate(entered):
+        k = segs[j][4]
+        if k < 0:
+            continue
+        new_on[k] = start[j]
+        new_off[k] = start[entered[i + 1]] if i + 1 < len(entered) else t1
+    return new_on, new_off
