@@ -22,7 +22,6 @@ only).
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from results import report
+from results import recordings, recordings_parser, report
 
 import otalign_cli as otalign
 from otalign_cli.audio import load_audio
@@ -65,19 +64,9 @@ def _edges(words, skip: set[int], shift_after: float | None = None, at: float = 
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("folder", type=Path, help="recordings with same-stem .txt transcripts")
-    ap.add_argument("--model", type=Path, help="OTTC checkpoint (default: the bundled one)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--limit", type=int, help="at most this many recordings, drawn with --seed")
-    ap.add_argument("--no-report", action="store_true", help="print the table without appending it to RESULTS.md")
-    a = ap.parse_args()
-    files = sorted(f for f in a.folder.glob("*.wav") if f.with_suffix(".txt").is_file())
-    if not files:
-        sys.exit(f"error: {a.folder}: no recordings with same-stem .txt transcripts")
+    a = recordings_parser(__doc__).parse_args()
     rng, nrng = random.Random(a.seed), np.random.default_rng(a.seed)
-    if a.limit is not None and len(files) > a.limit:
-        files = sorted(rng.sample(files, a.limit))
+    files = recordings(a, rng)
     models = otalign.load_models(a.model, with_ctc=False)
     names = ("marker, nothing there", "marker over a noise", "two words as <unk>")
     edge_err = {n: [] for n in names}  # |marker edge - where it should be|, s

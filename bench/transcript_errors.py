@@ -17,7 +17,6 @@ print only).
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import tempfile
@@ -25,7 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from results import report
+from results import recordings, recordings_parser, report
 
 import otalign_cli as otalign
 from otalign_cli.alignment import suspect
@@ -60,24 +59,15 @@ def _interval(said: list[np.ndarray], unsaid: list[np.ndarray], rng: np.random.G
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("folder", type=Path, help="recordings with same-stem .txt transcripts")
-    ap.add_argument("--model", type=Path, help="OTTC checkpoint (default: the bundled one)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--limit", type=int, help="at most this many recordings, drawn with --seed")
+    ap = recordings_parser(__doc__)
     ap.add_argument("--suspect-threshold", type=float, default=suspect.THRESHOLD,
                     help=f"the suspect detector's frame score threshold (shipped: {suspect.THRESHOLD:g})")
     ap.add_argument("--suspect-min-frames", type=int, default=suspect.MIN_FRAMES,
                     help=f"its shortest stretch in model frames (shipped: {suspect.MIN_FRAMES})")
-    ap.add_argument("--no-report", action="store_true", help="print the table without appending it to RESULTS.md")
     a = ap.parse_args()
     suspect.THRESHOLD, suspect.MIN_FRAMES = a.suspect_threshold, a.suspect_min_frames
-    files = sorted(f for f in a.folder.glob("*.wav") if f.with_suffix(".txt").is_file())
-    if len(files) < 2:
-        sys.exit(f"error: {a.folder}: needs at least two recordings with transcripts")
     rng = random.Random(a.seed)
-    if a.limit is not None and len(files) > a.limit:
-        files = sorted(rng.sample(files, a.limit))
+    files = recordings(a, rng, at_least=2)
     texts = {}
     for f in files:
         try:
