@@ -36,10 +36,11 @@ from otalign_cli.metrics import delay_summary
 from otalign_cli.model import AlignmentModel
 from otalign_cli.results import AlignStats, Alignment, Choice, FileResult, Segment, Utterance
 from otalign_cli.text.dictionary import Dictionary
-from otalign_cli.text.cues import SourceCue, read_transcript, with_word_counts
+from otalign_cli.text.cues import SourceCue, with_word_counts
 from otalign_cli.text.phones import PSEUDO_PHONES, SILENCE
 from otalign_cli.text.languages import DEFAULT_LANGUAGE, get_language
 from otalign_cli.text.pronounce import Pronunciation, pronounce_transcript
+from otalign_cli.text.transcripts import read_transcript
 
 def _to_alignment(spans: Spans, pron: Pronunciation, frame_shift: float, duration: float,
                   confidence: torch.Tensor | None = None) -> Alignment:
@@ -107,7 +108,7 @@ def prepare(audio_path: Path, transcript_path: Path, lexicon: Dictionary | None 
             language: str = DEFAULT_LANGUAGE) -> Prepared:
     """Read and check one file's transcript and audio, the transcript pronounced in ``language``
     (the aligning model's, ``ModelConfig.language``); raises ``OtalignError`` naming the file."""
-    text, cues = read_transcript(transcript_path)
+    text, cues = read_transcript(transcript_path, audio_path)
     pron = pronounce_transcript(text, str(transcript_path), lexicon, language)
     cues = (with_word_counts(cues, get_language(language).normalize, len(pron.words)) or []) if cues else []
     t0 = time.perf_counter()  # speed counts the audio path, not the one-time lexicon load

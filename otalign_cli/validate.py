@@ -18,7 +18,7 @@ from pathlib import Path
 from otalign_cli.audio import inspect_audio
 from otalign_cli.batch import AUDIO_EXTS, discover, tsv_field
 from otalign_cli.errors import OtalignError
-from otalign_cli.text.cues import read_transcript
+from otalign_cli.text.transcripts import read_transcript
 from otalign_cli.text.dictionary import Dictionary
 from otalign_cli.text.languages import DEFAULT_LANGUAGE
 from otalign_cli.text.normalize import is_marker
@@ -47,12 +47,12 @@ class Validation:
     markers: Counter = field(default_factory=Counter)  # "[laughter]" -> times: aligned as unknown speech (spn)
 
 
-def _texts(transcript: Path) -> list[tuple[str, str, float]]:
+def _texts(transcript: Path, audio: Path) -> list[tuple[str, str, float]]:
     """(where, text, seconds available) per utterance; seconds is -1 for "the whole file"."""
     if names_speakers(transcript):
         return [(f"{u.speaker} {u.start:.2f}-{u.end:.2f} s", u.text, u.end - u.start)
                 for u in read_utterances(transcript)]
-    text, _ = read_transcript(transcript)
+    text, _ = read_transcript(transcript, audio)
     return [("", text, -1.0)]
 
 
@@ -80,10 +80,10 @@ def validate_corpus(corpus: Path, lexicon: Dictionary | None = None, frame_shift
         except OtalignError as err:
             found.append(Problem(rel, "audio", err.message))
         if item.transcript is None:
-            found.append(Problem(rel, "no transcript", "no same-stem .txt, .lab, .TextGrid, .eaf, .srt or .vtt"))
+            found.append(Problem(rel, "no transcript", "no same-stem .txt, .lab, .TextGrid, .eaf, .srt or .vtt, nor a line in a .trans.txt"))
         else:
             try:
-                utterances = _texts(item.transcript)
+                utterances = _texts(item.transcript, item.audio)
             except OtalignError as err:
                 found.append(Problem(rel, "transcript", err.message))
                 utterances = []

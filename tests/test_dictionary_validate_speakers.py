@@ -207,3 +207,23 @@ def test_two_speaker_elan_transcript(tmp_path):
     (c / "talk.eaf").write_text("<not an ELAN file")
     proc = run_cli("align", wav, c / "talk.eaf", "-o", tmp_path / "x")
     assert proc.returncode == 1 and "talk.eaf: cannot read ELAN file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_librispeech_listings_are_transcripts(tmp_path):
+    c = tmp_path / "dev-clean"
+    chapter = c / "19" / "198"
+    chapter.mkdir(parents=True)
+    audio, sr = sf.read(EXAMPLE_WAV, dtype="float32")
+    for utt in ("0001", "0002", "0003"):  # flac, as LibriSpeech ships it
+        sf.write(chapter / f"19-198-{utt}.flac", audio, sr)
+    text = EXAMPLE_TXT.read_text().strip()
+    (chapter / "19-198.trans.txt").write_text(f"19-198-0001 {text.upper()}\n19-198-0002 {text.upper()}\n")
+    proc = run_cli("validate", c)
+    assert proc.returncode == 1 and re.search(r"would align\s*│\s*2\s*│", proc.stdout), proc.stdout
+    assert "19/198/19-198-0003.flac" in proc.stdout and "no transcript" in proc.stdout
+    proc = run_cli("batch", c, tmp_path / "out", "-f", "json", "--no-ctc")
+    assert proc.returncode == 1 and "19-198-0003.flac: no transcript" in (tmp_path / "out" / "errors.tsv").read_text()
+    words = json.loads((tmp_path / "out" / "19" / "198" / "19-198-0002.json").read_text())["words"]
+    assert [w["word"] for w in words[:3]] == ["AND", "MR", "JOHN"]
+    proc = run_cli("align", chapter / "19-198-0003.flac", chapter / "19-198.trans.txt", "-o", tmp_path / "x")
+    assert proc.returncode == 1 and "19-198.trans.txt: has no line for 19-198-0003" in proc.stderr

@@ -35,16 +35,24 @@ class Outcome:
 
 def discover(corpus: Path) -> list[Item]:
     """Audio files under ``corpus`` (any depth), each with its same-stem transcript if there is one
-    (the first of ``TRANSCRIPT_EXTS`` present).
+    (the first of ``TRANSCRIPT_EXTS`` present), else the folder's listing (``NAME.trans.txt``,
+    LibriSpeech's) that has a line for it.
 
     The speaker is the first folder under the root (MFA's convention), "" for files at the top.
     """
+    from otalign_cli.text.transcripts import listings_in
+
     items = []
+    listed: dict[Path, dict[str, Path]] = {}  # folder -> utterance ID -> its listing (LibriSpeech)
     for audio in sorted(p for p in corpus.rglob("*") if p.suffix.lower() in AUDIO_EXTS and p.is_file()):
         transcript = next((audio.with_suffix(e) for e in TRANSCRIPT_EXTS if audio.with_suffix(e).is_file()), None)
         if transcript is None:  # TextGrid is spelt in several cases
             transcript = next((p for p in audio.parent.glob(glob.escape(audio.stem) + ".*")
                                if p.suffix.lower() == ".textgrid" and p.is_file()), None)
+        if transcript is None:
+            if audio.parent not in listed:
+                listed[audio.parent] = listings_in(audio.parent)
+            transcript = listed[audio.parent].get(audio.stem)
         rel = audio.relative_to(corpus)
         items.append(Item(audio, transcript, rel, rel.parts[0] if len(rel.parts) > 1 else ""))
     return items

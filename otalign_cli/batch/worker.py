@@ -89,7 +89,7 @@ def _internal_error(item: Item, err: Exception) -> Outcome:
 
 
 def _no_transcript(item: Item) -> Outcome:
-    return Outcome(item, "failed", f"{item.audio}: no transcript (same-stem .txt, .lab, .TextGrid, .eaf, .srt or .vtt)")
+    return Outcome(item, "failed", f"{item.audio}: no transcript (same-stem .txt, .lab, .TextGrid, .eaf, .srt or .vtt, nor a line in a .trans.txt)")
 
 
 def _write(item: Item, res, out: Path, formats: list[str]) -> Outcome:

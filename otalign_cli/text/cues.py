@@ -65,10 +65,3 @@ def with_word_counts(cues: list[SourceCue], normalize, total: int) -> list[Sourc
     out = [SourceCue(c.start, c.end, c.lines, tuple(len(normalize(line)) for line in c.lines)) for c in cues]
     return out if sum(sum(c.words) for c in out) == total else None
 
-
-def read_transcript(path: Path) -> tuple[str, list[SourceCue]]:
-    """A plain transcript's text, or a subtitle file's text and its cues."""
-    if is_subtitles(path):
-        cues = read_cues(path)
-        return cues_text(cues), cues
-    return read_utf8(path, "transcript"), []
