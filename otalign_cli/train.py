@@ -14,6 +14,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,6 @@ from otalign_cli.audio import load_audio
 from otalign_cli.augment import augment
 from otalign_cli.checkpoint import load_checkpoint, save_checkpoint
 from otalign_cli.errors import OtalignError
-from otalign_cli.text.files import read_utf8
 from otalign_cli.features import log_mel
 from otalign_cli.formats.textgrid import read_textgrid
 from otalign_cli.losses import LossBatch, losses_for
@@ -33,6 +33,7 @@ from otalign_cli.train_config import RESUMABLE_CHANGES, TrainConfig
 from otalign_cli.text.languages import DEFAULT_LANGUAGE, get_language
 from otalign_cli.text.phones import BLANK, PSEUDO_PHONES, SILENCE
 from otalign_cli.text.pronounce import pronounce_transcript
+from otalign_cli.text.transcripts import read_transcript
 
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3")
 
@@ -55,11 +56,19 @@ class Example:
 
 
 def _transcript_of(audio: Path) -> Path | None:
+    """``audio``'s same-stem .txt/.lab, else the listing in its folder with a line for it (LibriSpeech)."""
     for ext in (".txt", ".lab"):
         p = audio.with_suffix(ext)
         if p.is_file():
             return p
-    return None
+    return _listings(audio.parent).get(audio.stem)
+
+
+@lru_cache(maxsize=64)
+def _listings(folder: Path) -> dict[str, Path]:
+    from otalign_cli.text.transcripts import listings_in
+
+    return listings_in(folder)
 
 
 def holds_reserved_voices(root: Path) -> bool:
@@ -124,7 +133,7 @@ def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
             transcript = _transcript_of(path)
             if transcript is None:
                 continue
-            text = read_utf8(transcript, "transcript")
+            text, _ = read_transcript(transcript, path)
             phones = list(pronounce_transcript(text, str(transcript), language=language).phones)
             intervals = None
             if any(p in PSEUDO_PHONES for p in phones):

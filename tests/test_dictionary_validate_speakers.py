@@ -227,3 +227,6 @@ def test_librispeech_listings_are_transcripts(tmp_path):
     assert [w["word"] for w in words[:3]] == ["AND", "MR", "JOHN"]
     proc = run_cli("align", chapter / "19-198-0003.flac", chapter / "19-198.trans.txt", "-o", tmp_path / "x")
     assert proc.returncode == 1 and "19-198.trans.txt: has no line for 19-198-0003" in proc.stderr
+    from otalign_cli.train import load_corpus
+
+    assert [e.id for e in load_corpus(c)] == ["19-198-0001", "19-198-0002"]  # otalign train reads it too
