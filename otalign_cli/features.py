@@ -33,8 +33,9 @@ class FeatureConfig:
 # Quiet recordings are raised to this level (the 95th percentile of the peaks of 0.1 s blocks, in
 # full scale, here -26 dBFS) before the floor applies: the floor is absolute, so a recording made
 # 30-50 dB low (common in the field) would lose its quieter sounds under it and align tens of ms
-# off (bench/levels.py). Recordings above it are left alone (the TIMIT sample's files, at 0.04-0.23,
-# align as before), and mean/variance normalization makes the gain irrelevant above the floor.
+# off (bench/levels.py). Louder recordings are left alone (the TIMIT sample, loud peaks 0.04-0.23,
+# a few raised slightly, aligns as before), and mean/variance normalization makes the gain
+# irrelevant above the floor.
 LOUD_PEAK = 0.05
 MAX_GAIN = 1000.0  # 60 dB
 

@@ -37,7 +37,7 @@ class ModelOutput:
 
     log_probs: torch.Tensor
     alpha: torch.Tensor | None = None
-    shifted: tuple[Shifted, ...] = ()  # extra passes (``pipeline.forward``), OTTC only
+    shifted: tuple[Shifted, ...] = ()  # extra passes (``forward``), OTTC only
 
     @property
     def frames(self) -> int:
@@ -113,3 +113,33 @@ def run_model_many(model: AlignmentModel, feats: list[torch.Tensor], device: str
                                      out["alpha"][b, :n_out].cpu() if "alpha" in out else None)
         start = end
     return results  # type: ignore[return-value]
+
+
+def forward(model: AlignmentModel, feats: torch.Tensor, device: str, passes: int = 1) -> ModelOutput:
+    """Model outputs of one recording, in overlapping chunks past 30 s (see ``inference``).
+
+    With ``passes`` > 1 (OTTC models), the features are also run shifted by 1 .. passes - 1
+    feature hops, a fraction of the output frame; their outputs go under ``shifted`` for the
+    refine readout to average over.
+    """
+    out = run_model(model, feats, device)
+    return with_shifted(out, [run_model(model, feats[k:], device) for k in shift_hops(model, passes)], model)
+
+
+def check_passes(passes: int, model: AlignmentModel) -> None:
+    """A shift is a whole feature hop, so a model has as many distinct passes as hops per output frame."""
+    if not 1 <= passes <= model.cfg.subsample:
+        raise ValueError(f"--passes must be 1 to {model.cfg.subsample} for this model "
+                         f"({model.cfg.subsample} feature hops per output frame), not {passes}")
+
+
+def shift_hops(model: AlignmentModel, passes: int) -> range:
+    """Feature hops the extra passes start at (none for a CTC model, which has no refine readout)."""
+    return range(1, passes) if model.cfg.kind == "ottc" else range(0)
+
+
+def with_shifted(out: ModelOutput, shifted_outs: list[ModelOutput], model: AlignmentModel) -> ModelOutput:
+    """``out`` carrying the outputs of the passes that started ``k`` feature hops later, k = 1, 2, ..."""
+    out.shifted = tuple(Shifted(o.alpha, o.log_probs, k / model.cfg.subsample)
+                        for k, o in enumerate(shifted_outs, start=1))
+    return out

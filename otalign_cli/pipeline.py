@@ -31,13 +31,14 @@ from otalign_cli.alignment.variants import choose_pronunciations
 from otalign_cli.audio import SAMPLE_RATE, load_audio
 from otalign_cli.errors import OtalignError
 from otalign_cli.features import log_mel, min_samples
-from otalign_cli.inference import ModelOutput, Shifted, run_model, run_model_many
+from otalign_cli.inference import ModelOutput, shift_hops, forward, run_model_many, with_shifted
 from otalign_cli.metrics import delay_summary
 from otalign_cli.model import AlignmentModel
 from otalign_cli.results import AlignStats, Alignment, Choice, FileResult, Segment, Utterance
 from otalign_cli.text.dictionary import Dictionary
 from otalign_cli.text.cues import SourceCue, with_word_counts
-from otalign_cli.text.phones import PSEUDO_PHONES, SILENCE
+from otalign_cli.text.normalize import is_marker
+from otalign_cli.text.phones import EVENT_PHONE, PSEUDO_PHONES, SILENCE, UNKNOWN_PHONE, UNKNOWN_WORD
 from otalign_cli.text.languages import DEFAULT_LANGUAGE, get_language
 from otalign_cli.text.pronounce import Pronunciation, pronounce_transcript
 from otalign_cli.text.transcripts import read_transcript
@@ -56,36 +57,6 @@ def _to_alignment(spans: Spans, pron: Pronunciation, frame_shift: float, duratio
         word_conf = sum(known) / len(known) if known else None
         words.append(Segment(word.written, on[ks[0]], off[ks[-1]], word_conf, word.raw or word.written))
     return Alignment(words, phones, list(pron.word_of_phone))
-
-
-def forward(model: AlignmentModel, feats: torch.Tensor, device: str, passes: int = 1) -> ModelOutput:
-    """Model outputs of one recording, in overlapping chunks past 30 s (see ``inference``).
-
-    With ``passes`` > 1 (OTTC models), the features are also run shifted by 1 .. passes - 1
-    feature hops, a fraction of the output frame; their outputs go under ``shifted`` for the
-    refine readout to average over.
-    """
-    out = run_model(model, feats, device)
-    return with_shifted(out, [run_model(model, feats[k:], device) for k in _shift_hops(model, passes)], model)
-
-
-def check_passes(passes: int, model: AlignmentModel) -> None:
-    """A shift is a whole feature hop, so a model has as many distinct passes as hops per output frame."""
-    if not 1 <= passes <= model.cfg.subsample:
-        raise ValueError(f"--passes must be 1 to {model.cfg.subsample} for this model "
-                         f"({model.cfg.subsample} feature hops per output frame), not {passes}")
-
-
-def _shift_hops(model: AlignmentModel, passes: int) -> range:
-    """Feature hops the extra passes start at (none for a CTC model, which has no refine readout)."""
-    return range(1, passes) if model.cfg.kind == "ottc" else range(0)
-
-
-def with_shifted(out: ModelOutput, shifted_outs: list[ModelOutput], model: AlignmentModel) -> ModelOutput:
-    """``out`` carrying the outputs of the passes that started ``k`` feature hops later, k = 1, 2, ..."""
-    out.shifted = tuple(Shifted(o.alpha, o.log_probs, k / model.cfg.subsample)
-                        for k, o in enumerate(shifted_outs, start=1))
-    return out
 
 
 @dataclass
@@ -199,7 +170,7 @@ def align_files(pairs: list[tuple[Path, Path]], model: AlignmentModel, ctc_model
         model = adapt_heads(model, [p.feats for p in known], [target_ids(p.pron.phones, vocab) for p in known], adapt)
     outs = run_model_many(model, [p.feats for p in good], device)
     extra = [run_model_many(model, [p.feats[k:] for p in good], device)
-             for k in _shift_hops(model, _passes_for(readout, passes))]
+             for k in shift_hops(model, _passes_for(readout, passes))]
     outs = [with_shifted(o, [e[i] for e in extra], model) for i, o in enumerate(outs)]
     couts = run_model_many(ctc_model, [p.feats for p in good], device) if ctc_model is not None else [None] * len(good)
     done = {id(p): (o, c) for p, o, c in zip(good, outs, couts)}
@@ -327,6 +298,16 @@ def finish(p: Prepared, out: ModelOutput, cout: ModelOutput | None, model: Align
                       [Utterance("", 0.0, duration, p.text)], cues=p.cues)
 
 
+def _markers_alone(markers: list, seconds: float) -> Alignment:
+    """An utterance that is only markers ("[laughter]"): its time shared evenly among them, each
+    one word with its pseudo-phone."""
+    step = seconds / len(markers)
+    words = [Segment(w.written, i * step, (i + 1) * step, None, w.raw or w.written) for i, w in enumerate(markers)]
+    phones = [Segment(UNKNOWN_PHONE if w.spoken == (UNKNOWN_WORD,) else EVENT_PHONE, s.start, s.end)
+              for w, s in zip(markers, words)]
+    return Alignment(words, phones, list(range(len(markers))))
+
+
 def _shifted(al: Alignment, dt: float, speaker: str, first_word: int) -> Alignment:
     def move(x: Segment) -> Segment:
         return Segment(x.label, x.start + dt, x.end + dt, x.confidence, x.text, speaker)
@@ -354,6 +335,7 @@ def align_utterances(audio_path: Path, transcript_path: Path, model: AlignmentMo
     duration = len(samples) / SAMPLE_RATE
     ots, ctcs, stats_all = [], [], []
     words_before = ctc_words_before = 0
+    name, events_alone = readout, False
     for u in utts:
         where = f"{u.speaker or 'tier'} {u.start:.2f}-{u.end:.2f} s"
         if u.start >= duration:
@@ -362,6 +344,14 @@ def align_utterances(audio_path: Path, transcript_path: Path, model: AlignmentMo
         piece = samples[a:b]
         if piece.size < min_samples():
             raise OtalignError(transcript_path, f"utterance {where} is shorter than one 25 ms analysis frame")
+        said = get_language(model.cfg.language).normalize(u.text)
+        if not said:  # "<sil>", "...": nothing was said there
+            continue
+        if all(is_marker(w) for w in said):  # "[laughter]": the interval is the event
+            ots.append(_shifted(_markers_alone(said, u.end - u.start), u.start, u.speaker, words_before))
+            words_before += len(said)
+            events_alone = True  # the CTC twin has no token for them: no comparison for this file
+            continue
         pron = pronounce_transcript(u.text, f"{transcript_path} ({where})", lexicon, model.cfg.language)
         p = _prepared(audio_path, transcript_path, pron, u.text, piece, time.perf_counter())
         out = forward(model, p.feats, device, _passes_for(readout, passes))
@@ -379,8 +369,10 @@ def align_utterances(audio_path: Path, transcript_path: Path, model: AlignmentMo
         r.stats.suspect = [x._replace(start=round(x.start + dt, 3), end=round(x.end + dt, 3)) for x in r.stats.suspect]
         stats_all.append(r.stats)
         name = r.readout
+    if not stats_all:
+        raise OtalignError(transcript_path, "no utterance has words to align (only markers such as [laughter])")
     ot = _merged(ots)
-    ctc = _merged(ctcs) if ctcs and len(ctcs) == len(utts) else None
+    ctc = _merged(ctcs) if ctcs and len(ctcs) == len(stats_all) and not events_alone else None
     weights = [s.phones for s in stats_all]  # per-utterance figures weigh by their phones
     stats = AlignStats(float(np.average([s.dropped_pct for s in stats_all], weights=weights)),
                        len(ot.phones), len(ot.words), utterances=len(utts),

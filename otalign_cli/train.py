@@ -32,6 +32,7 @@ from otalign_cli.model import AlignmentModel, ModelConfig
 from otalign_cli.train_config import RESUMABLE_CHANGES, TrainConfig
 from otalign_cli.text.languages import DEFAULT_LANGUAGE, get_language
 from otalign_cli.text.phones import BLANK, PSEUDO_PHONES, SILENCE
+from otalign_cli.text.normalize import only_markers
 from otalign_cli.text.pronounce import pronounce_transcript
 from otalign_cli.text.transcripts import read_transcript
 
@@ -134,6 +135,10 @@ def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
             if transcript is None:
                 continue
             text, _ = read_transcript(transcript, path)
+            if only_markers(text, get_language(language).normalize):
+                if skipped is not None:
+                    skipped.append(transcript)
+                continue
             phones = list(pronounce_transcript(text, str(transcript), language=language).phones)
             intervals = None
             if any(p in PSEUDO_PHONES for p in phones):

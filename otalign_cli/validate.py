@@ -20,7 +20,7 @@ from otalign_cli.batch import AUDIO_EXTS, discover, tsv_field
 from otalign_cli.errors import OtalignError
 from otalign_cli.text.transcripts import read_transcript
 from otalign_cli.text.dictionary import Dictionary
-from otalign_cli.text.languages import DEFAULT_LANGUAGE
+from otalign_cli.text.languages import DEFAULT_LANGUAGE, get_language
 from otalign_cli.text.normalize import is_marker
 from otalign_cli.text.pronounce import pronounce_transcript, pronounce_word
 from otalign_cli.text.utterances import names_speakers, read_utterances
@@ -44,7 +44,7 @@ class Validation:
     g2p: dict[str, tuple[str, ...]] = field(default_factory=dict)  # word -> the pronunciation G2P gives it
     g2p_count: Counter = field(default_factory=Counter)
     formats: Counter = field(default_factory=Counter)  # "WAV 16000 Hz 1 ch" -> files
-    markers: Counter = field(default_factory=Counter)  # "[laughter]" -> times: aligned as unknown speech (spn)
+    markers: Counter = field(default_factory=Counter)  # "[laughter]" -> times: events (nsn) and unknown speech (spn)
 
 
 def _texts(transcript: Path, audio: Path) -> list[tuple[str, str, float]]:
@@ -89,6 +89,10 @@ def validate_corpus(corpus: Path, lexicon: Dictionary | None = None, frame_shift
                 utterances = []
             for where, text, available in utterances:
                 label = f" ({where})" if where else ""
+                said = get_language(language).normalize(text) if where else None
+                if said is not None and (not said or all(is_marker(w) for w in said)):
+                    v.markers.update(w.written for w in said)  # nothing said, or the event itself
+                    continue
                 try:
                     pron = pronounce_transcript(text, None, lexicon, language)
                 except OtalignError as err:

@@ -230,3 +230,20 @@ def test_librispeech_listings_are_transcripts(tmp_path):
     from otalign_cli.train import load_corpus
 
     assert [e.id for e in load_corpus(c)] == ["19-198-0001", "19-198-0002"]  # otalign train reads it too
+
+
+def test_an_utterance_that_is_only_a_marker_is_the_event_itself(tmp_path):
+    wav = tmp_path / "talk.wav"
+    shutil.copy(EXAMPLE_WAV, wav)
+    duration = sf.info(str(wav)).duration
+    tg = ptg.Textgrid(0, duration)
+    tg.addTier(ptg.IntervalTier("A", [(0.1, 6.8, EXAMPLE_TXT.read_text().strip())], 0, duration))
+    tg.addTier(ptg.IntervalTier("B", [(6.8, 7.05, "[laughter]"), (1.0, 1.5, "<sil>")], 0, duration))
+    tg.save(str(tmp_path / "talk.TextGrid"), format="long_textgrid", includeBlankSpaces=True)
+    assert run_cli("validate", tmp_path).returncode == 0
+    proc = run_cli("align", wav, tmp_path / "talk.TextGrid", "-o", tmp_path / "out", "-f", "json", "-q")
+    assert proc.returncode == 0, proc.stderr
+    words = json.loads((tmp_path / "out.json").read_text())["words"]
+    laugh = next(w for w in words if w["word"] == "[laughter]")
+    assert (laugh["start"], laugh["end"]) == (6.8, 7.05) and [p["phone"] for p in laugh["phones"]] == ["nsn"]
+    assert sum(w["word"] == "them" for w in words) == 1  # and A's words aligned as usual

@@ -211,8 +211,10 @@ def test_an_inaudible_event_is_put_back_between_its_neighbours():
     assert _inaudible_events(targets, tok_path, v).tolist() == [False, False, True, False, False, True, False]
     inaudible = _inaudible_events(targets, tok_path, v)
     inaudible[4] = True  # (as if) all three are inaudible
-    read = Spans(torch.tensor([0.0, 2.0, 5.0, 13.0], dtype=torch.float64),
-                 torch.tensor([2.0, 5.5, 8.0, 15.0], dtype=torch.float64))  # tokens 0, 1, 3, 6
+    read = Spans(torch.tensor([0.0, 2.0, 5.0, 10.0], dtype=torch.float64),
+                 torch.tensor([2.0, 5.0, 8.0, 15.0], dtype=torch.float64))  # tokens 0, 1, 3, 6
     sp = _with_events(read, inaudible, tok_path)
-    assert sp.onset.tolist() == [0.0, 2.0, 5.0, 6.0, 8.0, 12.0, 13.0]
-    assert sp.offset.tolist() == [2.0, 5.0, 6.0, 8.0, 11.0, 13.0, 15.0]  # token 1 cut back to make room
+    # token 2 (1 frame) across the edge tokens 1 and 3 share, half a frame from each; tokens 4 and
+    # 5 (3 + 1 frames) centred on the 2-frame pause between tokens 3 and 6, a frame from each
+    assert sp.onset.tolist() == [0.0, 2.0, 4.5, 5.5, 7.0, 10.0, 11.0]
+    assert sp.offset.tolist() == [2.0, 4.5, 5.5, 7.0, 10.0, 11.0, 15.0]

@@ -267,10 +267,11 @@ def test_train_frames_on_nothing_usable_is_one_line(tmp_path):
 def test_transcripts_with_markers_are_left_out_of_training_and_named(tmp_path):
     from conftest import EXAMPLE_WAV
 
-    for stem, text in (("plain", "hello there"), ("noisy", "hello [laughter] there"), ("unknown", "hello <unk>")):
+    for stem, text in (("plain", "hello there"), ("noisy", "hello [laughter] there"), ("unknown", "hello <unk>"),
+                       ("only", "[noise]")):
         shutil.copy(EXAMPLE_WAV, tmp_path / f"{stem}.wav")
         (tmp_path / f"{stem}.txt").write_text(text)
     skipped = []
     examples = load_corpus(tmp_path, skipped=skipped)
     assert [e.id for e in examples] == ["plain"] and examples[0].phones[:2] == ["HH", "AH"]
-    assert sorted(p.name for p in skipped) == ["noisy.txt", "unknown.txt"]
+    assert sorted(p.name for p in skipped) == ["noisy.txt", "only.txt", "unknown.txt"]

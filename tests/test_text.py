@@ -83,7 +83,8 @@ def test_empty_and_unpronounceable_transcripts_name_the_file():
     ("so [laughs  loudly] yes", [("so", "so"), ("[laughs loudly]", "<event>"), ("yes", "yes")]),
     ("word[noise] next", [("word", "word"), ("[noise]", "<event>"), ("next", "next")]),
     ("then <UNK>, now", [("then", "then"), ("<unk>", "<unk>"), ("now", "now")]),
-    ("<s> hi <sil> there [pause] </s>", [("hi", "hi"), ("there", "there")]),
+    ("<s> hi <sil> there [pause] </s> []", [("hi", "hi"), ("there", "there")]),
+    ("so [inaudible] and [door\nslams]", [("so", "so"), ("[inaudible]", "<unk>"), ("and", "and"), ("[door slams]", "<event>")]),
     ("(um) yes", [("um", "um"), ("yes", "yes")]),  # parentheses hold spoken words
     ("[sic a < b", [("sic", "sic"), ("a", "a"), ("b", "b")]),  # unclosed brackets are punctuation
 ])

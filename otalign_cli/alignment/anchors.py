@@ -29,8 +29,8 @@ FILLER_LOGP = math.log(0.07)
 # written there, not to a missing word): it takes what the transcript's phones do not explain and
 # leaves them what they do. On the TIMIT sample (bench/markers.py, 58 files), with this score,
 # readouts.read.INAUDIBLE_FRAMES and the frame model run around events: a marker over nothing
-# moved the other words 3 ms (15 ms with a share of 0.3, no floor, neither of the other two), and
-# one over 0.4 s of noise had its edges 110 ms off (103).
+# moved the other words 2 ms (15 ms with a share of 0.3, no floor, neither of the other two), and
+# one over 0.4 s of noise had its edges 108 ms off (103).
 EVENT_SHARE = math.log(0.1)
 EVENT_FLOOR = FILLER_LOGP + math.log(1.2)
 BEAM, MAX_BEAM = 128, 1024  # states in the anchoring beam Viterbi (about 7 s of speech)

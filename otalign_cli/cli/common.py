@@ -161,7 +161,7 @@ def _device(device: str) -> str:
 
 def _check_passes(passes: int, model) -> None:
     """A bad --passes is a usage error (exit 2), found once the model's frame is known."""
-    from otalign_cli.pipeline import check_passes
+    from otalign_cli.inference import check_passes
 
     try:
         check_passes(passes, model)

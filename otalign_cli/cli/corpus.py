@@ -272,7 +272,7 @@ def validate(
     for fmt, count in v.formats.most_common():
         summary.add_row(f"audio {fmt}", str(count))
     summary.add_row("words pronounced by G2P (distinct)", str(len(v.g2p)))
-    if v.markers:  # what will be aligned as unknown speech: a stray "<b>" shows here
+    if v.markers:  # what will be aligned as events or unknown speech: a stray "<b>" shows here
         summary.add_row("markers: <unk> and [events]", ", ".join(f"{m} {c}" for m, c in v.markers.most_common(5)) + (", ..." if len(v.markers) > 5 else ""))
     out_console.print(summary)
     if v.problems:

@@ -6,7 +6,7 @@ lines per cue, seconds per cue). WebVTT cues carry each word's start as an inlin
 (karaoke-style highlighting in players that support it) and the speaker as a voice span.
 When the transcript was itself subtitles (``text.cues``), its cues are kept as written, lines
 and all, each retimed from its first word's start to its last word's end; a cue without words
-("♪") keeps its times as far as the gap between its retimed neighbours allows.
+("♪") is moved as the cue with words before it was, keeping its length.
 """
 
 from __future__ import annotations
@@ -119,15 +119,19 @@ def retimed_cues(res: FileResult) -> list[Cue]:
         n = sum(c.words)
         spans.append(tuple(res.ot.words[i:i + n]))
         i += n
+    # how far the subtitles' clock is off, at each cue with words
+    shifts = [w[0].start - c.start if w else None for c, w in zip(res.cues, spans)]
     out: list[Cue] = []
     for k, (c, words) in enumerate(zip(res.cues, spans)):
         if words:
             out.append(Cue(words[0].start, words[-1].end, words, written=c.lines))
             continue
-        lo = out[-1].end if out else 0.0
-        hi = next((w[0].start for w in spans[k + 1:] if w), res.duration)
-        start = min(max(c.start, lo), hi)
-        out.append(Cue(start, max(min(c.end, hi), start), (), written=c.lines))
+        # moved as the nearest cue with words before it was (after it, for the first ones)
+        shift = next((x for x in reversed(shifts[:k]) if x is not None),
+                     next((x for x in shifts[k + 1:] if x is not None), 0.0))
+        start = min(max(c.start + shift, 0.0), res.duration)
+        end = min(max(c.end + shift, start + 0.001), max(res.duration, start + 0.001))
+        out.append(Cue(start, end, (), written=c.lines))
     return out
 
 

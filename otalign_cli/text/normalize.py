@@ -29,8 +29,10 @@ _RE_NUMBER = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$|^\d+(\.\d+)?$")
 _RE_DECADE = re.compile(r"^(\d{4})'?s$")
 # A marker in brackets ("[laughter]", "{noise}", "<unk>", "[laughs loudly]") or else one token.
 _RE_TOKEN = re.compile(r"(\[[^\[\]]*\]|\{[^{}]*\}|<[^<>]*>)|([^\s\[{<]+|\S)")
-# Markers of a pause: dropped, since the aligner finds pauses without being told.
-PAUSE_MARKERS = frozenset({"s", "/s", "sil", "silence", "pause"})
+# Markers of a pause: dropped, since the aligner finds pauses without being told ("" is "[]").
+PAUSE_MARKERS = frozenset({"", "s", "/s", "sil", "silence", "pause"})
+# Markers of speech whose words the transcriber did not get: unknown speech, as ``<unk>``.
+SPEECH_MARKERS = frozenset({"unk", "inaudible", "unintelligible", "unclear", "crosstalk", "foreign"})
 
 
 @dataclass(frozen=True)
@@ -120,20 +122,22 @@ def normalize_transcript(text: str) -> list[WrittenWord]:
     symbols standing alone are spoken; ``<unk>`` marks a stretch of speech whose words are unknown.
     A marker in brackets, as corpora write noises and other events ("[laughter]", "{breath}",
     "<noise>"), keeps its name and is spoken as ``EVENT_WORD``: something that may take time or
-    not be heard at all. Pause markers ("<sil>", "[pause]", "<s>") are dropped. Words in
-    parentheses are spoken words.
+    not be heard at all; "[inaudible]" and the other ``SPEECH_MARKERS`` are unknown speech, as
+    ``<unk>``. Pause markers ("<sil>", "[pause]", "<s>", "[]") are dropped. Words in parentheses
+    are spoken words.
     """
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).translate(_DASHES)
     out: list[WrittenWord] = []
     for m in _RE_TOKEN.finditer(text):
         if m.group(1):
-            inner = " ".join(m.group(1)[1:-1].split()).lower()
+            marker = " ".join(m.group(1).split())
+            inner = marker[1:-1].strip().lower()
             if inner in PAUSE_MARKERS:
                 continue
             if inner == UNKNOWN_WORD[1:-1]:
-                out.append(WrittenWord(UNKNOWN_WORD, (UNKNOWN_WORD,), m.group(1)))
+                out.append(WrittenWord(UNKNOWN_WORD, (UNKNOWN_WORD,), marker))
             else:
-                out.append(WrittenWord(" ".join(m.group(1).split()), (EVENT_WORD,), m.group(1)))
+                out.append(WrittenWord(marker, (UNKNOWN_WORD if inner in SPEECH_MARKERS else EVENT_WORD,), marker))
             continue
         raw = m.group(2)
         core = raw.strip(_EDGE_PUNCT)
@@ -152,3 +156,10 @@ def normalize_transcript(text: str) -> list[WrittenWord]:
 def is_marker(word: WrittenWord) -> bool:
     """Whether ``word`` is ``<unk>`` or a bracketed marker: no words to pronounce."""
     return word.spoken in ((UNKNOWN_WORD,), (EVENT_WORD,))
+
+
+def only_markers(text: str, normalize=normalize_transcript) -> list[WrittenWord]:
+    """The markers of a transcript that has nothing else ("[laughter]"), else []: such a text
+    has no words to align, and an utterance of it is the event (or unknown speech) itself."""
+    words = normalize(text)
+    return words if words and all(is_marker(w) for w in words) else []

@@ -26,7 +26,7 @@ Piece = tuple[int, int, int, int]  # frames [f0, f1) hold tokens [j0, j1)
 Reader = Callable[["ModelOutput", "torch.Tensor", Sequence[int], list[Piece], tuple[str, ...], str], list["Spans"]]
 
 DEFAULT_READOUT = "refine"
-DEFAULT_PASSES = 2  # shifted encoder passes the refine readout averages (``pipeline.forward``)
+DEFAULT_PASSES = 2  # shifted encoder passes the refine readout averages (``inference.forward``)
 BOUNDARY_SUFFIX = "+boundaries"  # the readout's name in outputs when the boundary model moved its times
 
 
@@ -36,7 +36,7 @@ class Readout:
     reader: str  # "module:function", the ``Reader``
     description: str
     anchored_when_long: bool = True  # past ``anchors.LONG_SECONDS`` it reads between anchors
-    shifted_passes: bool = False  # reads the encoder's shifted passes too (``pipeline.forward``)
+    shifted_passes: bool = False  # reads the encoder's shifted passes too (``inference.forward``)
     rereads_suspects: bool = False  # suspect stretches are read again off the anchoring path
     corrected: bool = False  # boundary model and pause edges follow (``alignment.correct``), as trained
 

@@ -14,9 +14,9 @@ from otalign_cli.alignment.spans import Spans, spans_of_path
 from otalign_cli.inference import ModelOutput
 
 # An event ("[noise]") the anchoring path gives at most this many frames is taken to be inaudible:
-# the file is read as if the transcript did not have it, which leaves the other words as they are
-# without the marker (read piece by piece around it, the words away from it moved 12 ms on average
-# on 20 files of the TIMIT sample), and the event gets the path's frames, taken from its neighbours.
+# a file read whole is read as if the transcript did not have it, which leaves the other words as
+# they are without the marker (read piece by piece around it, the words away from it moved 12 ms
+# on average on 20 files of the TIMIT sample), and the event is put back where its neighbours meet.
 INAUDIBLE_FRAMES = 2
 
 
@@ -26,10 +26,11 @@ def ot_readout(out: ModelOutput, targets: torch.Tensor, word_of_phone: Sequence[
     """Token spans in frames from the OTTC model's outputs with the chosen readout.
 
     Past ``LONG_SECONDS`` (frames of ``frame_shift`` s), or when the transcript marks unknown
-    speech (target ids past the vocabulary, ``<unk>``), every readout runs piece by piece
-    between anchors found by a beam Viterbi over the whole file (``find_anchors``; pass them in
-    to reuse them), so errors cannot accumulate; an unknown stretch gets the frames the beam
-    path gives its garbage state. Pieces overlapping a ``distrust`` frame range (suspect
+    speech or events (target ids past the vocabulary, ``<unk>``, "[noise]"), every readout runs
+    piece by piece between anchors found by a beam Viterbi over the whole file (``find_anchors``;
+    pass them in to reuse them), so errors cannot accumulate; an unknown stretch or event gets the
+    frames the beam path gives it. Where the only reason would be events too short to be heard
+    (``INAUDIBLE_FRAMES``), the file is read whole without them and they are put back after. Pieces overlapping a ``distrust`` frame range (suspect
     stretches of a first pass) keep the beam path's spans: the OT readout spreads a transcript
     error over its whole piece, the path keeps it local. A readout gets all its pieces at once
     (refine batches them on ``device``).
@@ -77,22 +78,42 @@ def _inaudible_events(targets: torch.Tensor, tok_path: np.ndarray, v: int) -> np
 
 
 def _with_events(sp: Spans, inaudible: np.ndarray, tok_path: np.ndarray) -> Spans:
-    """The spans of a reading without the ``inaudible`` events, with each event put back on the
-    frames the path gives it (at least one) and its neighbours cut back to make room."""
+    """The spans of a reading without the ``inaudible`` events, with the events put back: each
+    run of them as long as the path gives them (a frame at least), in the middle of the reading's
+    pause between their neighbours, or across the neighbours' shared edge, each neighbour giving
+    half, where the pause is too short (a neighbour keeps half a frame)."""
     m = inaudible.size
     onset, offset = torch.empty(m, dtype=torch.float64), torch.empty(m, dtype=torch.float64)
-    onset[torch.from_numpy(~inaudible)], offset[torch.from_numpy(~inaudible)] = sp.onset, sp.offset
-    for j in np.flatnonzero(inaudible):
-        frames = np.flatnonzero(tok_path == j)
-        a = float(frames[0]) if frames.size else (float(offset[j - 1]) if j > 0 else 0.0)
-        b = float(frames[-1] + 1) if frames.size else a + 1.0
-        lo = float(onset[j - 1]) + 1.0 if j > 0 else 0.0  # the neighbours keep a frame each
-        hi = float(offset[j + 1]) - 1.0 if j + 1 < m and not inaudible[j + 1] else float("inf")
-        a = min(max(a, lo), hi)
-        b = min(max(b, a + 1.0), max(hi, a + 0.5))
+    known = torch.from_numpy(~inaudible)
+    onset[known], offset[known] = sp.onset, sp.offset
+    j = 0
+    while j < m:
+        if not inaudible[j]:
+            j += 1
+            continue
+        j1 = j
+        while j1 < m and inaudible[j1]:
+            j1 += 1
+        lengths = np.array([max(1, np.count_nonzero(tok_path == e)) for e in range(j, j1)], dtype=float)
+        total = float(lengths.sum())
+        left = float(offset[j - 1]) if j > 0 else None
+        right = float(onset[j1]) if j1 < m else None
+        if left is None:
+            left = max(0.0, (right if right is not None else 0.0) - total)
+        if right is None:
+            right = left + total
+        a = left + (right - left - total) / 2  # centred in the pause, or across the shared edge
+        lo = float(onset[j - 1]) + 0.5 if j > 0 else 0.0
+        hi = float(offset[j1]) - 0.5 if j1 < m else float("inf")
+        a = max(a, lo)
+        b = max(min(a + total, hi), a + 0.5)
+        t = a
+        for e, length in zip(range(j, j1), lengths * (b - a) / total):
+            onset[e], offset[e] = t, t + length
+            t += length
         if j > 0:
             offset[j - 1] = min(float(offset[j - 1]), a)
-        if j + 1 < m and not inaudible[j + 1]:
-            onset[j + 1] = max(float(onset[j + 1]), b)
-        onset[j], offset[j] = a, b
+        if j1 < m:
+            onset[j1] = max(float(onset[j1]), t)
+        j = j1
     return Spans(onset, offset)
