@@ -17,6 +17,7 @@ from pathlib import Path
 
 from otalign_cli.audio import inspect_audio
 from otalign_cli.batch import AUDIO_EXTS, discover, tsv_field
+from otalign_cli.batch.corpus import WHERE_TRANSCRIPTS
 from otalign_cli.errors import OtalignError
 from otalign_cli.text.transcripts import read_transcript
 from otalign_cli.text.dictionary import Dictionary
@@ -80,7 +81,7 @@ def validate_corpus(corpus: Path, lexicon: Dictionary | None = None, frame_shift
         except OtalignError as err:
             found.append(Problem(rel, "audio", err.message))
         if item.transcript is None:
-            found.append(Problem(rel, "no transcript", "no same-stem .txt, .lab, .TextGrid, .eaf, .srt or .vtt, nor a line in a .trans.txt"))
+            found.append(Problem(rel, "no transcript", f"no {WHERE_TRANSCRIPTS}"))
         else:
             try:
                 utterances = _texts(item.transcript, item.audio)

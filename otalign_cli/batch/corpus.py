@@ -8,10 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from otalign_cli.results import Suspect
+from otalign_cli.text.transcripts import LISTING_SUFFIX, listings_in
 
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3")
 # a TextGrid or ELAN transcript has one tier of utterances per speaker; subtitles are retimed (text.cues)
 TRANSCRIPT_EXTS = (".txt", ".lab", ".TextGrid", ".eaf", ".srt", ".vtt")
+# where a file's transcript may be, as the one-line reports of a file without one say it
+WHERE_TRANSCRIPTS = (f"same-stem {', '.join(TRANSCRIPT_EXTS[:-1])} or {TRANSCRIPT_EXTS[-1]}, "
+                     f"nor a line in a {LISTING_SUFFIX}")
 
 
 @dataclass(frozen=True)
@@ -40,8 +44,6 @@ def discover(corpus: Path) -> list[Item]:
 
     The speaker is the first folder under the root (MFA's convention), "" for files at the top.
     """
-    from otalign_cli.text.transcripts import listings_in
-
     items = []
     listed: dict[Path, dict[str, Path]] = {}  # folder -> utterance ID -> its listing (LibriSpeech)
     for audio in sorted(p for p in corpus.rglob("*") if p.suffix.lower() in AUDIO_EXTS and p.is_file()):

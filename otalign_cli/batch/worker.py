@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from otalign_cli.batch.corpus import Item, Outcome, output_base
+from otalign_cli.batch.corpus import WHERE_TRANSCRIPTS, Item, Outcome, output_base
 from otalign_cli.batch.reports import record_path
 from otalign_cli.formats import OutputOptions
 
@@ -89,7 +89,7 @@ def _internal_error(item: Item, err: Exception) -> Outcome:
 
 
 def _no_transcript(item: Item) -> Outcome:
-    return Outcome(item, "failed", f"{item.audio}: no transcript (same-stem .txt, .lab, .TextGrid, .eaf, .srt or .vtt, nor a line in a .trans.txt)")
+    return Outcome(item, "failed", f"{item.audio}: no transcript ({WHERE_TRANSCRIPTS})")
 
 
 def _write(item: Item, res, out: Path, formats: list[str]) -> Outcome:
