@@ -14,7 +14,6 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +33,7 @@ from otalign_cli.text.languages import DEFAULT_LANGUAGE, get_language
 from otalign_cli.text.phones import BLANK, PSEUDO_PHONES, SILENCE
 from otalign_cli.text.normalize import only_markers
 from otalign_cli.text.pronounce import pronounce_transcript
-from otalign_cli.text.transcripts import read_transcript
+from otalign_cli.text.transcripts import listing_for, read_transcript
 
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3")
 
@@ -56,20 +55,14 @@ class Example:
     aligned: bool = False  # the times are an aligner's output (pseudo-labels), not gold: they teach alpha only
 
 
-def _transcript_of(audio: Path) -> Path | None:
-    """``audio``'s same-stem .txt/.lab, else the listing in its folder with a line for it (LibriSpeech)."""
+def _transcript_of(audio: Path, seen: dict[Path, dict[str, Path]] | None = None) -> Path | None:
+    """``audio``'s same-stem .txt/.lab, else the listing in its folder with a line for it
+    (LibriSpeech; ``seen``: the folders' listings read so far, see ``transcripts.listing_for``)."""
     for ext in (".txt", ".lab"):
         p = audio.with_suffix(ext)
         if p.is_file():
             return p
-    return _listings(audio.parent).get(audio.stem)
-
-
-@lru_cache(maxsize=64)
-def _listings(folder: Path) -> dict[str, Path]:
-    from otalign_cli.text.transcripts import listings_in
-
-    return listings_in(folder)
+    return listing_for(audio, {} if seen is None else seen)
 
 
 def holds_reserved_voices(root: Path) -> bool:
@@ -124,14 +117,14 @@ def load_corpus(root: Path, limit: int | None = None, split: str | None = None,
     entries = corpus_entries(root, split, evaluation)
     if sample_seed is not None:
         random.Random(sample_seed).shuffle(entries)
-    examples = []
+    examples, listings = [], {}
     for path, part in entries[:limit]:
         tg = path.with_suffix(".TextGrid")
         words = None
         if tg.is_file():
             phones, intervals, words = read_gold(tg)
         else:
-            transcript = _transcript_of(path)
+            transcript = _transcript_of(path, listings)
             if transcript is None:
                 continue
             text, _ = read_transcript(transcript, path)

@@ -43,7 +43,7 @@ def label_corpus(model: AlignmentModel, entries: list[Path], cfg: FrameConfig,
     """Audio files with frame labels: gold where a same-stem TextGrid gives phone times, else the
     OTTC model's own alignment of the transcript, as ``otalign align`` makes it (files it cannot
     align are left out)."""
-    items = []
+    items, listings = [], {}
     for audio in entries:
         if on_item:
             on_item()
@@ -53,7 +53,7 @@ def label_corpus(model: AlignmentModel, entries: list[Path], cfg: FrameConfig,
             on, off, gold = [a for a, _ in times], [b for _, b in times], True
             feats = log_mel(torch.from_numpy(load_audio(audio)))
         else:
-            transcript = _transcript_of(audio)
+            transcript = _transcript_of(audio, listings)
             if transcript is None:
                 continue
             try:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from otalign_cli.results import Suspect
-from otalign_cli.text.transcripts import LISTING_SUFFIX, listings_in
+from otalign_cli.text.transcripts import LISTING_SUFFIX, listing_for
 
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3")
 # a TextGrid or ELAN transcript has one tier of utterances per speaker; subtitles are retimed (text.cues)
@@ -52,9 +52,7 @@ def discover(corpus: Path) -> list[Item]:
             transcript = next((p for p in audio.parent.glob(glob.escape(audio.stem) + ".*")
                                if p.suffix.lower() == ".textgrid" and p.is_file()), None)
         if transcript is None:
-            if audio.parent not in listed:
-                listed[audio.parent] = listings_in(audio.parent)
-            transcript = listed[audio.parent].get(audio.stem)
+            transcript = listing_for(audio, listed)
         rel = audio.relative_to(corpus)
         items.append(Item(audio, transcript, rel, rel.parts[0] if len(rel.parts) > 1 else ""))
     return items

@@ -39,6 +39,14 @@ def listings_in(folder: Path) -> dict[str, Path]:
     return out
 
 
+def listing_for(audio: Path, seen: dict[Path, dict[str, Path]]) -> Path | None:
+    """The listing in ``audio``'s folder with a line for it; ``seen`` keeps each folder's listings
+    (``listings_in``) for the caller's pass over a corpus, so each is read once."""
+    if audio.parent not in seen:
+        seen[audio.parent] = listings_in(audio.parent)
+    return seen[audio.parent].get(audio.stem)
+
+
 def read_transcript(path: Path, audio: Path | None = None) -> tuple[str, list[SourceCue]]:
     """The text of ``audio``'s transcript ``path``, and a subtitle file's cues; for a listing,
     the line whose ID is the audio's stem."""
